@@ -1,0 +1,48 @@
+# Convenience wrapper around meson/ninja for people and CI.
+#   make        build into build/
+#   make demo   install what is missing, build, trace a bundled leaky example
+#   make check  install what is missing, build, run every test
+BUILD ?= build
+DEPS = meson ninja-build pkg-config gcc g++ python3 libunwind-dev libdw-dev \
+       libelf-dev libcmocka-dev valgrind
+DEMO ?= $(BUILD)/examples/linked-list
+
+.PHONY: all build deps demo check unit clean
+
+all: build
+
+# Installs only the Debian packages that are missing; needs root to do so.
+deps:
+	@missing=""; \
+	for p in $(DEPS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' \
+			|| missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "leaktrace: installing missing build dependencies:$$missing"; \
+		if [ "$$(id -u)" != 0 ]; then \
+			echo "leaktrace: run as root, or: sudo apt-get install$$missing" >&2; exit 1; \
+		fi; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD)
+
+build: $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+demo: deps
+	@$(MAKE) --no-print-directory build
+	@echo "== $(BUILD)/leaktrace $(DEMO)"
+	@$(BUILD)/leaktrace $(DEMO)
+
+check: deps
+	@$(MAKE) --no-print-directory build
+	meson test -C $(BUILD) --print-errorlogs
+
+unit: build
+	meson test -C $(BUILD) --suite unit --print-errorlogs
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,56 @@
+/* Options shared by the preloaded library and the leaktrace command.
+ * Context: cold (start-up, CLI). Never allocates, never uses stdio, so the
+ * preloaded library can parse LEAKTRACE_OPTIONS before the program runs. */
+#ifndef LT_OPTIONS_H
+#define LT_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#define LT_OPT_PATH_MAX 1024
+
+struct lt_options {
+#define LT_OPT_BOOL(name, def, help) bool name;
+#define LT_OPT_UINT(name, def, min, max, help) unsigned name;
+#define LT_OPT_STRING(name, def, help) char name[LT_OPT_PATH_MAX];
+#include "options.def"
+#undef LT_OPT_BOOL
+#undef LT_OPT_UINT
+#undef LT_OPT_STRING
+};
+
+enum lt_option_type { LT_OPTION_BOOL, LT_OPTION_UINT, LT_OPTION_STRING };
+
+struct lt_option_desc {
+	const char *name;         /* with underscores */
+	enum lt_option_type type;
+	const char *default_text;
+	unsigned min, max;        /* LT_OPTION_UINT only */
+	const char *help;
+};
+
+extern const struct lt_option_desc lt_option_table[];
+extern const size_t lt_option_count;
+
+void lt_options_defaults(struct lt_options *o);
+
+/* Sets one option from a name (either '-' or '_' between words) and a value.
+ * Returns 0, or -1 with a one-line message in err naming the option. */
+int lt_options_set(struct lt_options *o, const char *name, size_t name_len,
+		   const char *value, size_t value_len, char *err, size_t errlen);
+
+/* Parses "name=value:name=value". Empty items are ignored. */
+int lt_options_parse_list(struct lt_options *o, const char *list, char *err,
+			  size_t errlen);
+
+/* Writes the options that differ from their defaults as a list that
+ * lt_options_parse_list() reads back. Returns the length it needed (the
+ * output is cut, still NUL-terminated, when len is too small). */
+size_t lt_options_format(const struct lt_options *o, char *buf, size_t len);
+
+/* Expands %p (pid) and %% in a file name pattern. Returns 0, or -1 when out
+ * is too small or the pattern has an unknown % sequence. */
+int lt_expand_path(const char *pattern, pid_t pid, char *out, size_t outlen);
+
+#endif
