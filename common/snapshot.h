@@ -132,6 +132,8 @@ struct lt_snapshot {
 	struct lt_snap_process process;
 	char *exe;                /* NUL-terminated */
 	char *cmdline;            /* arguments joined by single spaces */
+	char **argv;              /* the arguments one by one, NULL-terminated */
+	size_t argc;
 	char *options;            /* NUL-terminated */
 	struct lt_module *modules;
 	size_t nmodules;
@@ -153,6 +155,14 @@ int lt_snapshot_parse(const void *buf, size_t len, struct lt_snapshot *out,
 int lt_snapshot_load(const char *path, int fd, struct lt_snapshot *out,
 		     char *err, size_t errlen);
 
+/* Reads every byte of a file (or of fd when path is NULL: a pipe works)
+ * into a malloc'ed buffer, refusing more than LT_SNAP_MAX_FILE_SIZE or more
+ * than the header's file_size. Returns 0, or -1 with a reason in err. */
+int lt_snapshot_read_all(const char *path, int fd, void **buf, size_t *len,
+			 char *err, size_t errlen);
+#define LT_SNAP_MAX_FILE_SIZE ((uint64_t)16 << 30)
+
+/* Frees what the reader allocated; safe on a zeroed or failed snapshot. */
 void lt_snapshot_free(struct lt_snapshot *snap);
 
 /* The stack with this id, or NULL. */

@@ -1,0 +1,238 @@
+/* Declarations shared by the files of libleaktrace.so, the library that runs
+ * inside the traced process. Context: mixed; each function says whether it
+ * is HOT (reachable from an interposed call: no locks, no stdio, no
+ * allocator of the program) or cold. */
+#ifndef LT_PRELOAD_PRIVATE_H
+#define LT_PRELOAD_PRIVATE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "options.h"
+#include "snapshot.h"
+
+#define LT_LIKELY(x) __builtin_expect(!!(x), 1)
+#define LT_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define LT_NOINLINE __attribute__((noinline))
+#define LT_COLD __attribute__((cold))
+#define LT_HIDDEN __attribute__((visibility("hidden")))
+#define LT_EXPORT __attribute__((visibility("default")))
+#define LT_TLS __thread __attribute__((tls_model("initial-exec")))
+
+/* ---- real functions (bootstrap.c) ---- */
+
+struct lt_real_functions {
+	void *(*malloc)(size_t);
+	void (*free)(void *);
+	void *(*calloc)(size_t, size_t);
+	void *(*realloc)(void *, size_t);
+	void *(*reallocarray)(void *, size_t, size_t);
+	int (*posix_memalign)(void **, size_t, size_t);
+	void *(*aligned_alloc)(size_t, size_t);
+	void *(*memalign)(size_t, size_t);
+	void *(*valloc)(size_t);
+	void *(*pvalloc)(size_t);
+	size_t (*malloc_usable_size)(void *);
+	void *(*mmap)(void *, size_t, int, int, int, off_t);
+	void *(*mmap64)(void *, size_t, int, int, int, off_t);
+	int (*munmap)(void *, size_t);
+	void *(*mremap)(void *, size_t, size_t, int, ...);
+	void *(*dlopen)(const char *, int);
+	int (*dlclose)(void *);
+};
+
+extern struct lt_real_functions lt_real LT_HIDDEN;
+
+/* Resolves lt_real once; safe to call from any interposed function, also
+ * before the library's constructor ran (ld.so calls malloc that early).
+ * Returns false while resolution is under way on this or another thread. */
+bool lt_resolve_real(void) LT_HIDDEN;
+
+/* C++ allocation functions are resolved on first use: libstdc++ may be
+ * loaded late, by dlopen. Returns NULL if the symbol does not exist. */
+void *lt_resolve_cxx(const char *name) LT_HIDDEN;
+
+/* Static arena that serves allocations made while the real allocator is not
+ * known yet (dlsym calls calloc). Its blocks are never given to the real
+ * free. */
+void *lt_boot_alloc(size_t size, size_t align) LT_HIDDEN;
+bool lt_boot_owns(const void *p) LT_HIDDEN;
+size_t lt_boot_size(const void *p) LT_HIDDEN;
+
+/* ---- per-thread state (thread.c) ---- */
+
+struct lt_counter_slot;
+
+struct lt_thread {
+	unsigned depth;           /* >0: inside our own code, pass calls through */
+	struct lt_counter_slot *counters;
+};
+
+extern LT_TLS struct lt_thread lt_self LT_HIDDEN;
+
+struct lt_counter_slot {
+	_Atomic unsigned owner;   /* 1 while a live thread uses the slot */
+	unsigned pad_;
+	uint64_t allocs, frees, bytes;
+	char pad2_[64 - 32];
+};
+
+/* HOT. The calling thread's counter slot, claimed on first use. */
+struct lt_counter_slot *lt_thread_counters_slow(struct lt_thread *t) LT_HIDDEN;
+static inline struct lt_counter_slot *lt_thread_counters(struct lt_thread *t)
+{
+	if (LT_LIKELY(t->counters))
+		return t->counters;
+	return lt_thread_counters_slow(t);
+}
+
+/* Cold: sums the counters of every thread, live or gone. */
+void lt_counters_total(struct lt_snap_totals *out) LT_HIDDEN;
+void lt_thread_init(void) LT_HIDDEN;
+
+/* ---- memory for our own bookkeeping (meta.c, os_linux.c) ---- */
+
+/* Anonymous mappings made with the raw system call, so that the program's
+ * mmap interposition never sees them. Returns NULL on failure. */
+void *lt_os_map(size_t size) LT_HIDDEN;
+void lt_os_unmap(void *p, size_t size) LT_HIDDEN;
+
+/* HOT-safe, lock-free bump allocation of zeroed memory that is never freed.
+ * Returns NULL when the system refuses memory. */
+void *lt_meta_alloc(size_t size) LT_HIDDEN;
+
+/* ---- live table (table.c) ---- */
+
+/* HOT. Records a live block. Returns false when no memory could be had
+ * for the record (counted as dropped). */
+bool lt_table_insert(uintptr_t addr, uint64_t size, uint32_t stack_id) LT_HIDDEN;
+
+struct lt_table_entry {
+	uint64_t size;
+	uint32_t stack_id;
+};
+
+/* HOT. Removes the record of addr; returns false when there is none. */
+bool lt_table_remove(uintptr_t addr, struct lt_table_entry *old) LT_HIDDEN;
+
+/* Cold: calls fn for every live block, in ascending address order for the
+ * blocks of the main table (side-table blocks come last). */
+typedef void (*lt_table_visit_fn)(uintptr_t addr, const struct lt_table_entry *e,
+				  void *ctx);
+void lt_table_foreach(lt_table_visit_fn fn, void *ctx) LT_HIDDEN;
+uint64_t lt_table_dropped(void) LT_HIDDEN;
+void lt_table_count_dropped(void) LT_HIDDEN;
+void lt_table_init(void) LT_HIDDEN;
+
+/* ---- stack depot (depot.c) ---- */
+
+/* HOT. Returns the id (>= 1) of this stack, inserting it if new; 0 when no
+ * memory could be had. */
+uint32_t lt_depot_intern(const uintptr_t *frames, uint32_t depth) LT_HIDDEN;
+
+typedef void (*lt_depot_visit_fn)(uint32_t id, uint32_t epoch,
+				  const uintptr_t *frames, uint32_t depth,
+				  void *ctx);
+void lt_depot_foreach(lt_depot_visit_fn fn, void *ctx) LT_HIDDEN;
+void lt_depot_init(void) LT_HIDDEN;
+
+/* ---- backtraces (backtrace.c) ---- */
+
+/* HOT. Fills frames[0] with entry (the interposed function's address) and
+ * frames[1..] with the return addresses of its callers. Returns the depth. */
+uint32_t lt_backtrace(uintptr_t entry, uintptr_t *frames, uint32_t max) LT_HIDDEN;
+void lt_backtrace_init(void) LT_HIDDEN;
+
+/* ---- modules (modules.c) ---- */
+
+/* Epoch of the module list: bumped whenever a module appears or goes. */
+extern _Atomic uint32_t lt_module_epoch LT_HIDDEN;
+
+/* Cold: reconciles the registry with the loader's list. */
+void lt_modules_refresh(void) LT_HIDDEN;
+
+typedef void (*lt_module_visit_fn)(const struct lt_snap_module *m,
+				   const uint8_t *build_id, const char *path,
+				   void *ctx);
+void lt_modules_foreach(lt_module_visit_fn fn, void *ctx) LT_HIDDEN;
+
+/* Our own library's address range, so its frames can be left out. */
+extern uintptr_t lt_self_lo LT_HIDDEN, lt_self_hi LT_HIDDEN;
+void lt_self_range_init(void) LT_HIDDEN;
+
+/* ---- recording (record.c) ---- */
+
+/* HOT. Called by every interposer after the real call succeeded, with the
+ * thread's depth already raised. */
+void lt_record_alloc(struct lt_thread *t, void *p, uint64_t size,
+		     uintptr_t entry) LT_HIDDEN;
+/* HOT. Removes p's record (before the real free); counts the free. */
+void lt_record_free(struct lt_thread *t, void *p) LT_HIDDEN;
+
+/* HOT. Counts one free of a block (realloc's implicit free included). */
+static inline void lt_counted_free(struct lt_thread *t)
+{
+	lt_thread_counters(t)->frees++;
+}
+
+extern size_t lt_page_size LT_HIDDEN;
+static inline uint64_t lt_page_round(uint64_t n)
+{
+	return (n + lt_page_size - 1) & ~(uint64_t)(lt_page_size - 1);
+}
+
+/* 0: nothing done, 1: under way, 2: ready to record. */
+extern _Atomic int lt_init_state LT_HIDDEN;
+/* Cold: brings up everything the hot path needs; safe to call before any
+ * constructor. Returns true when recording may start. */
+bool lt_init_core(void) LT_HIDDEN;
+
+/* ---- configuration and start-up (config.c, hooks.c) ---- */
+
+extern struct lt_options lt_opts LT_HIDDEN;
+extern unsigned lt_capture_depth LT_HIDDEN;  /* frames to record */
+extern int lt_stderr_fd LT_HIDDEN;           /* private copy of stderr */
+extern char lt_tool_path[4096] LT_HIDDEN;
+
+/* Cold: reads LEAKTRACE_OPTIONS and LEAKTRACE_TOOL from envp; on a bad
+ * option prints one line and exits with status 2. */
+void lt_config_load(char **envp) LT_HIDDEN;
+
+/* Cold: removes leaktrace's variables from the environment so that programs
+ * the traced one executes run untraced. */
+void lt_config_scrub_environment(void) LT_HIDDEN;
+
+/* ---- raw output (rawio.c). SIGNAL-SAFE. ---- */
+
+struct lt_out {
+	int fd;
+	int error;                /* first errno seen, 0 if none */
+	uint64_t offset;          /* bytes written so far, buffered included */
+	size_t len;
+	char buf[1 << 16];
+};
+
+void lt_out_init(struct lt_out *o, int fd) LT_HIDDEN;
+void lt_out_write(struct lt_out *o, const void *p, size_t n) LT_HIDDEN;
+void lt_out_pad8(struct lt_out *o) LT_HIDDEN;
+/* Flushes, then overwrites n bytes at an earlier offset (pwrite). */
+void lt_out_patch(struct lt_out *o, uint64_t offset, const void *p, size_t n) LT_HIDDEN;
+int lt_out_flush(struct lt_out *o) LT_HIDDEN;
+
+/* Writes all of buf to fd, retrying on EINTR and short writes. */
+int lt_write_all(int fd, const void *buf, size_t len) LT_HIDDEN;
+/* One line "leaktrace: <msg>\n" on the private stderr. */
+void lt_log(const char *msg) LT_HIDDEN;
+
+/* ---- snapshot (snapshot_write.c) and report hand-over (report.c) ---- */
+
+int lt_snapshot_write(int fd, enum lt_snap_reason reason, uint32_t sequence) LT_HIDDEN;
+
+/* Cold: writes a snapshot and runs the reporter on it. Returns the
+ * reporter's exit status, or -1. */
+int lt_report_now(enum lt_snap_reason reason) LT_HIDDEN;
+
+#endif

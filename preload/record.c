@@ -1,0 +1,54 @@
+/* Recording: what happens after the real allocator answered.
+ * Context: HOT, entered with the thread's depth raised. No locks, no stdio,
+ * no allocator of the program; errno is left as the real call set it. */
+#include <errno.h>
+#include <sys/auxv.h>
+
+#include "preload-private.h"
+
+_Atomic int lt_init_state;
+size_t lt_page_size = 4096;
+unsigned lt_capture_depth = 12;
+
+bool lt_init_core(void)
+{
+	int expected = 0;
+	if (!atomic_compare_exchange_strong(&lt_init_state, &expected, 1))
+		return expected == 2;
+	lt_self.depth++;
+	if (getauxval(AT_PAGESZ))
+		lt_page_size = getauxval(AT_PAGESZ);
+	lt_self_range_init();
+	lt_table_init();
+	lt_depot_init();
+	lt_thread_init();
+	lt_backtrace_init();
+	bool ok = lt_resolve_real();
+	lt_self.depth--;
+	atomic_store_explicit(&lt_init_state, ok ? 2 : 0, memory_order_release);
+	return ok;
+}
+
+void lt_record_alloc(struct lt_thread *t, void *p, uint64_t size, uintptr_t entry)
+{
+	uintptr_t frames[LT_SNAP_MAX_DEPTH];
+	int saved = errno;
+	struct lt_counter_slot *c = lt_thread_counters(t);
+
+	c->allocs++;
+	c->bytes += size;
+	uint32_t depth = lt_backtrace(entry, frames, lt_capture_depth);
+	uint32_t id = lt_depot_intern(frames, depth);
+	if (LT_LIKELY(id))
+		lt_table_insert((uintptr_t)p, size, id);
+	else
+		lt_table_count_dropped();
+	errno = saved;
+}
+
+void lt_record_free(struct lt_thread *t, void *p)
+{
+	struct lt_table_entry old;
+	lt_table_remove((uintptr_t)p, &old);
+	lt_counted_free(t);
+}

@@ -1,0 +1,176 @@
+/* Hands a snapshot to the reporter: writes it to an in-memory file, keeps a
+ * copy when asked, and runs `leaktrace report` on it with the program's
+ * original stderr. Symbolizing and formatting happen in that separate
+ * process, so DWARF parsing never runs inside the program.
+ * Context: cold, on the thread that exits or asked for the report, with its
+ * depth raised: the allocations posix_spawn makes pass through untraced. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "preload-private.h"
+#include "strbuf.h"
+
+extern char **environ;
+
+static _Atomic uint32_t report_sequence;
+
+static int open_snapshot_file(void)
+{
+	int fd = memfd_create("leaktrace-snapshot", 0);
+	if (fd >= 0)
+		return fd;
+	fd = open("/tmp", O_TMPFILE | O_RDWR, 0600);
+	return fd;
+}
+
+static int copy_fd(int from, int to)
+{
+	char buf[1 << 16];
+	off_t off = 0;
+	for (;;) {
+		ssize_t n = pread(from, buf, sizeof(buf), off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return 0;
+		int rc = lt_write_all(to, buf, (size_t)n);
+		if (rc)
+			return rc;
+		off += n;
+	}
+}
+
+static void log_with_errno(const char *what, const char *path, int err)
+{
+	char line[4500];
+	struct lt_strbuf sb;
+	lt_strbuf_init(&sb, line, sizeof(line));
+	lt_strbuf_puts(&sb, what);
+	lt_strbuf_puts(&sb, path);
+	lt_strbuf_puts(&sb, ": ");
+	lt_strbuf_puts(&sb, strerrorname_np(err) ? strerrorname_np(err) : "error");
+	lt_log(line);
+}
+
+/* Copies the snapshot to a file: the raw_file option, or, when the
+ * reporter could not run, a file in /tmp so that nothing is lost. */
+static bool keep_copy(int snap_fd, const char *pattern)
+{
+	char path[LT_OPT_PATH_MAX + 32];
+	if (lt_expand_path(pattern, getpid(), path, sizeof(path)) != 0) {
+		lt_log("raw_file: cannot expand the file name");
+		return false;
+	}
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int rc = fd < 0 ? -errno : copy_fd(snap_fd, fd);
+	if (fd >= 0 && close(fd) != 0 && rc == 0)
+		rc = -errno;
+	if (rc) {
+		log_with_errno("cannot write raw snapshot ", path, -rc);
+		return false;
+	}
+	if (pattern[0] == '/' && strncmp(pattern, "/tmp/leaktrace.", 15) == 0) {
+		char line[LT_OPT_PATH_MAX + 100];
+		struct lt_strbuf sb;
+		lt_strbuf_init(&sb, line, sizeof(line));
+		lt_strbuf_puts(&sb, "raw snapshot kept in ");
+		lt_strbuf_puts(&sb, path);
+		lt_strbuf_puts(&sb, "; render it with: leaktrace report ");
+		lt_strbuf_puts(&sb, path);
+		lt_log(line);
+	}
+	return true;
+}
+
+/* The environment of the reporter: the program's, without what would make
+ * the reporter trace itself. Built in a mapping of ours. */
+static char **reporter_environment(void **mapping, size_t *mapping_size)
+{
+	size_t n = 0;
+	for (char **e = environ; e && *e; e++)
+		n++;
+	*mapping_size = (n + 1) * sizeof(char *);
+	char **env = lt_os_map(*mapping_size);
+	*mapping = env;
+	if (!env)
+		return NULL;
+	size_t k = 0;
+	for (char **e = environ; e && *e; e++)
+		if (strncmp(*e, "LD_PRELOAD=", 11) != 0 &&
+		    strncmp(*e, "LEAKTRACE_OPTIONS=", 18) != 0)
+			env[k++] = *e;
+	env[k] = NULL;
+	return env;
+}
+
+static int run_reporter(int snap_fd)
+{
+	char fd_arg[32];
+	struct lt_strbuf sb;
+	posix_spawn_file_actions_t fa;
+	void *env_mapping;
+	size_t env_size;
+	pid_t pid;
+	int status = -1, rc;
+
+	lt_strbuf_init(&sb, fd_arg, sizeof(fd_arg));
+	lt_strbuf_puts(&sb, "--raw-fd=");
+	lt_strbuf_putu(&sb, (uint64_t)snap_fd);
+	char *argv[] = { lt_tool_path, "report", fd_arg, NULL };
+	char **envp = reporter_environment(&env_mapping, &env_size);
+	if (!envp)
+		return -1;
+
+	posix_spawn_file_actions_init(&fa);
+	if (lt_stderr_fd >= 0)
+		posix_spawn_file_actions_adddup2(&fa, lt_stderr_fd, 2);
+	rc = posix_spawn(&pid, lt_tool_path, &fa, NULL, argv, envp);
+	posix_spawn_file_actions_destroy(&fa);
+	lt_os_unmap(env_mapping, env_size);
+	if (rc != 0) {
+		log_with_errno("cannot run the reporter ", lt_tool_path, rc);
+		return -1;
+	}
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR)
+			return -1;   /* reaped by the program's own SIGCHLD handling */
+	}
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	return -1;
+}
+
+int lt_report_now(enum lt_snap_reason reason)
+{
+	int saved = errno, rc = -1;
+	lt_self.depth++;
+	int fd = open_snapshot_file();
+	if (fd < 0) {
+		log_with_errno("cannot create the snapshot file", "", errno);
+		goto out;
+	}
+	uint32_t sequence = atomic_fetch_add(&report_sequence, 1) + 1;
+	if (lt_snapshot_write(fd, reason, sequence) != 0) {
+		log_with_errno("cannot write the snapshot", "", errno);
+		goto out_close;
+	}
+	if (lt_opts.raw_file[0])
+		keep_copy(fd, lt_opts.raw_file);
+	rc = run_reporter(fd);
+	if (rc < 0 && !lt_opts.raw_file[0])
+		keep_copy(fd, "/tmp/leaktrace.%p.snap");
+out_close:
+	close(fd);
+out:
+	lt_self.depth--;
+	errno = saved;
+	return rc;
+}

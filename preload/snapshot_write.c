@@ -1,0 +1,209 @@
+/* Writes the raw snapshot (format: common/SNAPSHOT.md) of the live table,
+ * the depot and the module registry to a file descriptor.
+ * Context: cold, on a thread of the traced process with its depth raised.
+ * No allocator of the program, no stdio: buffers are mappings of ours, and
+ * sizes written before their payload are patched in afterwards with
+ * pwrite, because other threads may still be allocating meanwhile. */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "preload-private.h"
+
+struct section {
+	uint64_t header_offset;
+	uint64_t payload_start;
+};
+
+static void begin_section(struct lt_out *o, struct section *s, uint32_t tag)
+{
+	struct lt_snap_section_header h = { .tag = tag };
+	s->header_offset = o->offset;
+	lt_out_write(o, &h, sizeof(h));
+	s->payload_start = o->offset;
+}
+
+static void end_section(struct lt_out *o, struct section *s)
+{
+	uint64_t size = o->offset - s->payload_start;
+	lt_out_pad8(o);
+	lt_out_patch(o, s->header_offset + offsetof(struct lt_snap_section_header, payload_size),
+		     &size, sizeof(size));
+}
+
+static void write_string(struct lt_out *o, const char *s, uint32_t len)
+{
+	lt_out_write(o, &len, sizeof(len));
+	lt_out_write(o, s, len);
+}
+
+/* Reads a small /proc file into buf; returns its length. */
+static uint32_t read_proc(const char *path, char *buf, uint32_t cap)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	uint32_t len = 0;
+	if (fd < 0)
+		return 0;
+	while (len < cap) {
+		ssize_t n = read(fd, buf + len, cap - len);
+		if (n <= 0)
+			break;
+		len += (uint32_t)n;
+	}
+	close(fd);
+	/* The command line ends with a NUL we do not keep. */
+	if (len && buf[len - 1] == '\0')
+		len--;
+	return len;
+}
+
+static void write_process(struct lt_out *o, enum lt_snap_reason reason, uint32_t sequence)
+{
+	enum { SCRATCH = 64 * 1024 };
+	struct section s;
+	struct timespec now;
+	struct lt_snap_process p = { 0 };
+	char *scratch = lt_os_map(SCRATCH);
+	uint32_t len;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	p.pid = (uint32_t)getpid();
+	p.ppid = (uint32_t)getppid();
+	p.time_ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+	p.reason = reason;
+	p.sequence = sequence;
+
+	begin_section(o, &s, LT_SNAP_PROCESS);
+	lt_out_write(o, &p, sizeof(p));
+	if (scratch) {
+		ssize_t n = readlink("/proc/self/exe", scratch, SCRATCH);
+		write_string(o, scratch, n > 0 ? (uint32_t)n : 0);
+		len = read_proc("/proc/self/cmdline", scratch, SCRATCH);
+		write_string(o, scratch, len);
+		len = (uint32_t)lt_options_format(&lt_opts, scratch, SCRATCH);
+		write_string(o, scratch, len < SCRATCH ? len : 0);
+		lt_os_unmap(scratch, SCRATCH);
+	} else {
+		write_string(o, "", 0);
+		write_string(o, "", 0);
+		write_string(o, "", 0);
+	}
+	end_section(o, &s);
+}
+
+struct counting {
+	struct lt_out *o;
+	uint64_t count;
+};
+
+static void write_module(const struct lt_snap_module *m, const uint8_t *build_id,
+			 const char *path, void *data)
+{
+	struct counting *c = data;
+	lt_out_write(c->o, m, sizeof(*m));
+	lt_out_write(c->o, build_id, m->build_id_len);
+	lt_out_write(c->o, path, m->path_len);
+	lt_out_pad8(c->o);
+	c->count++;
+}
+
+static void write_stack(uint32_t id, uint32_t epoch, const uintptr_t *frames,
+			uint32_t depth, void *data)
+{
+	struct counting *c = data;
+	struct lt_snap_stack st = { .id = id, .depth = depth, .epoch = epoch };
+	lt_out_write(c->o, &st, sizeof(st));
+	for (uint32_t i = 0; i < depth; i++) {
+		uint64_t f = frames[i];
+		lt_out_write(c->o, &f, sizeof(f));
+	}
+	c->count++;
+}
+
+static void write_block(uintptr_t addr, const struct lt_table_entry *e, void *data)
+{
+	struct counting *c = data;
+	struct lt_snap_block b = {
+		.addr = addr,
+		.size = e->size,
+		.stack_id = e->stack_id,
+		.kind = LT_KIND_UNCLASSIFIED,
+		.head = LT_NO_HEAD,
+	};
+	lt_out_write(c->o, &b, sizeof(b));
+	c->count++;
+}
+
+/* A list section: a count (u32 + u32 zero, or u64) patched in at the end. */
+static void write_list(struct lt_out *o, uint32_t tag, bool count64,
+		       void (*fill)(struct counting *))
+{
+	struct section s;
+	struct counting c = { .o = o };
+	uint64_t count_offset;
+	uint64_t zero = 0;
+
+	begin_section(o, &s, tag);
+	count_offset = o->offset;
+	lt_out_write(o, &zero, sizeof(zero));
+	fill(&c);
+	if (count64) {
+		lt_out_patch(o, count_offset, &c.count, sizeof(c.count));
+	} else {
+		uint32_t n = (uint32_t)c.count;
+		lt_out_patch(o, count_offset, &n, sizeof(n));
+	}
+	end_section(o, &s);
+}
+
+static void fill_modules(struct counting *c)
+{
+	lt_modules_refresh();
+	lt_modules_foreach(write_module, c);
+}
+static void fill_stacks(struct counting *c) { lt_depot_foreach(write_stack, c); }
+static void fill_blocks(struct counting *c) { lt_table_foreach(write_block, c); }
+
+static void write_totals(struct lt_out *o)
+{
+	struct section s;
+	struct lt_snap_totals t;
+	lt_counters_total(&t);
+	t.dropped = lt_table_dropped();
+	begin_section(o, &s, LT_SNAP_TOTALS);
+	lt_out_write(o, &t, sizeof(t));
+	end_section(o, &s);
+}
+
+int lt_snapshot_write(int fd, enum lt_snap_reason reason, uint32_t sequence)
+{
+	struct lt_out *o = lt_os_map(sizeof(*o));
+	struct lt_snap_file_header h = {
+		.version = LT_SNAP_VERSION,
+		.header_size = sizeof(h),
+		.section_count = 5,
+	};
+	int rc;
+
+	if (!o)
+		return -1;
+	lt_out_init(o, fd);
+	memcpy(h.magic, LT_SNAP_MAGIC, LT_SNAP_MAGIC_LEN);
+	lt_out_write(o, &h, sizeof(h));
+	write_process(o, reason, sequence);
+	/* Blocks before stacks before modules: a block's stack is interned
+	 * before the block is recorded, and a stack's modules are loaded
+	 * before it is captured, so threads still running cannot leave a
+	 * block that points to a stack or module missing from the file. */
+	write_list(o, LT_SNAP_BLOCKS, true, fill_blocks);
+	write_list(o, LT_SNAP_STACKS, false, fill_stacks);
+	write_list(o, LT_SNAP_MODULES, false, fill_modules);
+	write_totals(o);
+	uint64_t total = o->offset;
+	lt_out_patch(o, offsetof(struct lt_snap_file_header, file_size), &total, sizeof(total));
+	rc = lt_out_flush(o);
+	lt_os_unmap(o, sizeof(*o));
+	return rc;
+}
