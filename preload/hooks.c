@@ -49,5 +49,6 @@ __attribute__((destructor)) static void lt_finish(void)
 {
 	if (atomic_flag_test_and_set(&exit_reported))
 		return;
-	lt_report_now(LT_REASON_EXIT);
+	/* What lies below this frame is exit's and ours, not the program's. */
+	lt_report_now(LT_REASON_EXIT, (uintptr_t)__builtin_frame_address(0));
 }

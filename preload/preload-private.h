@@ -100,6 +100,10 @@ void lt_thread_init(void) LT_HIDDEN;
 void *lt_os_map(size_t size) LT_HIDDEN;
 void lt_os_unmap(void *p, size_t size) LT_HIDDEN;
 
+/* Cold: calls fn for every mapping of ours that is still mapped. */
+void lt_own_ranges_foreach(void (*fn)(uintptr_t lo, uintptr_t hi, void *ctx),
+			   void *ctx) LT_HIDDEN;
+
 /* HOT-safe, lock-free bump allocation of zeroed memory that is never freed.
  * Returns NULL when the system refuses memory. */
 void *lt_meta_alloc(size_t size) LT_HIDDEN;
@@ -124,6 +128,9 @@ typedef void (*lt_table_visit_fn)(uintptr_t addr, const struct lt_table_entry *e
 				  void *ctx);
 void lt_table_foreach(lt_table_visit_fn fn, void *ctx) LT_HIDDEN;
 uint64_t lt_table_dropped(void) LT_HIDDEN;
+/* Cold: whether any block was ever recorded in [lo, hi) (at 64 KiB
+ * granularity): such memory belongs to the allocator, not to the roots. */
+bool lt_table_has_leaf_in(uintptr_t lo, uintptr_t hi) LT_HIDDEN;
 void lt_table_count_dropped(void) LT_HIDDEN;
 void lt_table_init(void) LT_HIDDEN;
 
@@ -161,6 +168,8 @@ void lt_modules_foreach(lt_module_visit_fn fn, void *ctx) LT_HIDDEN;
 
 /* Our own library's address range, so its frames can be left out. */
 extern uintptr_t lt_self_lo LT_HIDDEN, lt_self_hi LT_HIDDEN;
+/* Our writable segments (data, bss), never roots of the scan. */
+extern uintptr_t lt_self_data_lo LT_HIDDEN, lt_self_data_hi LT_HIDDEN;
 void lt_self_range_init(void) LT_HIDDEN;
 
 /* ---- recording (record.c) ---- */
@@ -229,10 +238,17 @@ void lt_log(const char *msg) LT_HIDDEN;
 
 /* ---- snapshot (snapshot_write.c) and report hand-over (report.c) ---- */
 
-int lt_snapshot_write(int fd, enum lt_snap_reason reason, uint32_t sequence) LT_HIDDEN;
+struct lt_scan_result;
+/* Writes the snapshot; the blocks come from scan when given (with their
+ * kinds), else from the live table as it is. */
+int lt_snapshot_write(int fd, enum lt_snap_reason reason, uint32_t sequence,
+		      const struct lt_scan_result *scan,
+		      const struct lt_snap_totals *totals) LT_HIDDEN;
 
-/* Cold: writes a snapshot and runs the reporter on it. Returns the
- * reporter's exit status, or -1. */
-int lt_report_now(enum lt_snap_reason reason) LT_HIDDEN;
+/* Cold: pauses the other threads, classifies the live blocks, writes a
+ * snapshot and runs the reporter on it. self_sp is where the caller's live
+ * stack starts (frames below it are ours). Returns the reporter's exit
+ * status, or -1. */
+int lt_report_now(enum lt_snap_reason reason, uintptr_t self_sp) LT_HIDDEN;
 
 #endif

@@ -14,7 +14,9 @@
 #include <unistd.h>
 
 #include "preload-private.h"
+#include "scan.h"
 #include "strbuf.h"
+#include "stw.h"
 
 extern char **environ;
 
@@ -148,17 +150,50 @@ static int run_reporter(int snap_fd)
 	return -1;
 }
 
-int lt_report_now(enum lt_snap_reason reason)
+#define MAX_STOPPED_THREADS 8192
+
+/* Pauses the program, classifies its blocks and takes the counters, all at
+ * one instant; the program runs again before anything is written. */
+static void take_consistent_view(struct lt_scan_result *scan, struct lt_snap_totals *totals,
+				 uintptr_t self_sp)
+{
+	/* Kept for the life of the process: a signal arriving late may
+	 * still look at it. */
+	static struct lt_stopped_thread *storage;
+	static struct lt_world world;
+
+	if (!storage)
+		storage = lt_os_map(MAX_STOPPED_THREADS * sizeof(*storage));
+	memset(totals, 0, sizeof(*totals));
+	if (!storage) {
+		lt_counters_total(totals);
+		return;
+	}
+	lt_world_stop(&world, storage, MAX_STOPPED_THREADS);
+	if (lt_scan_run(scan, &world, self_sp) != 0)
+		lt_log("the reachability scan could not complete; blocks are reported unclassified");
+	lt_counters_total(totals);
+	totals->dropped = lt_table_dropped();
+	lt_world_resume(&world);
+}
+
+int lt_report_now(enum lt_snap_reason reason, uintptr_t self_sp)
 {
 	int saved = errno, rc = -1;
+	struct lt_scan_result scan = { 0 };
+	struct lt_snap_totals totals;
+
 	lt_self.depth++;
 	int fd = open_snapshot_file();
 	if (fd < 0) {
 		log_with_errno("cannot create the snapshot file", "", errno);
 		goto out;
 	}
+	take_consistent_view(&scan, &totals, self_sp);
 	uint32_t sequence = atomic_fetch_add(&report_sequence, 1) + 1;
-	if (lt_snapshot_write(fd, reason, sequence) != 0) {
+	int wrc = lt_snapshot_write(fd, reason, sequence, &scan, &totals);
+	lt_scan_release(&scan);
+	if (wrc != 0) {
 		log_with_errno("cannot write the snapshot", "", errno);
 		goto out_close;
 	}

@@ -9,6 +9,7 @@
 extern const ElfW(Ehdr) __ehdr_start LT_HIDDEN;
 
 uintptr_t lt_self_lo, lt_self_hi;
+uintptr_t lt_self_data_lo, lt_self_data_hi;
 
 void lt_self_range_init(void)
 {
@@ -30,4 +31,18 @@ void lt_self_range_init(void)
 	}
 	lt_self_lo = lo;
 	lt_self_hi = hi;
+	lo = UINTPTR_MAX;
+	hi = 0;
+	for (int i = 0; i < eh->e_phnum; i++) {
+		if (ph[i].p_type != PT_LOAD || !(ph[i].p_flags & PF_W))
+			continue;
+		uintptr_t start = (bias + ph[i].p_vaddr) & ~(uintptr_t)4095;
+		uintptr_t end = (bias + ph[i].p_vaddr + ph[i].p_memsz + 4095) & ~(uintptr_t)4095;
+		if (start < lo)
+			lo = start;
+		if (end > hi)
+			hi = end;
+	}
+	lt_self_data_lo = lo;
+	lt_self_data_hi = hi;
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "preload-private.h"
+#include "scan.h"
 
 struct section {
 	uint64_t header_offset;
@@ -96,6 +97,7 @@ static void write_process(struct lt_out *o, enum lt_snap_reason reason, uint32_t
 struct counting {
 	struct lt_out *o;
 	uint64_t count;
+	const struct lt_scan_result *scan;
 };
 
 static void write_module(const struct lt_snap_module *m, const uint8_t *build_id,
@@ -138,10 +140,10 @@ static void write_block(uintptr_t addr, const struct lt_table_entry *e, void *da
 
 /* A list section: a count (u32 + u32 zero, or u64) patched in at the end. */
 static void write_list(struct lt_out *o, uint32_t tag, bool count64,
-		       void (*fill)(struct counting *))
+		       void (*fill)(struct counting *), const struct lt_scan_result *scan)
 {
 	struct section s;
-	struct counting c = { .o = o };
+	struct counting c = { .o = o, .scan = scan };
 	uint64_t count_offset;
 	uint64_t zero = 0;
 
@@ -164,20 +166,38 @@ static void fill_modules(struct counting *c)
 	lt_modules_foreach(write_module, c);
 }
 static void fill_stacks(struct counting *c) { lt_depot_foreach(write_stack, c); }
-static void fill_blocks(struct counting *c) { lt_table_foreach(write_block, c); }
+/* The blocks as the scan saw them (kinds included), or, without a scan,
+ * as the table holds them now. */
+static void fill_blocks(struct counting *c)
+{
+	if (!c->scan || !c->scan->blocks) {
+		lt_table_foreach(write_block, c);
+		return;
+	}
+	for (size_t i = 0; i < c->scan->count; i++) {
+		const struct lt_scan_block *sb = &c->scan->blocks[i];
+		struct lt_snap_block b = {
+			.addr = sb->addr,
+			.size = sb->size,
+			.stack_id = sb->stack_id,
+			.kind = c->scan->classified ? sb->kind : LT_KIND_UNCLASSIFIED,
+			.head = c->scan->classified ? sb->parent : LT_NO_HEAD,
+		};
+		lt_out_write(c->o, &b, sizeof(b));
+		c->count++;
+	}
+}
 
-static void write_totals(struct lt_out *o)
+static void write_totals(struct lt_out *o, const struct lt_snap_totals *t)
 {
 	struct section s;
-	struct lt_snap_totals t;
-	lt_counters_total(&t);
-	t.dropped = lt_table_dropped();
 	begin_section(o, &s, LT_SNAP_TOTALS);
-	lt_out_write(o, &t, sizeof(t));
+	lt_out_write(o, t, sizeof(*t));
 	end_section(o, &s);
 }
 
-int lt_snapshot_write(int fd, enum lt_snap_reason reason, uint32_t sequence)
+int lt_snapshot_write(int fd, enum lt_snap_reason reason, uint32_t sequence,
+		      const struct lt_scan_result *scan, const struct lt_snap_totals *totals)
 {
 	struct lt_out *o = lt_os_map(sizeof(*o));
 	struct lt_snap_file_header h = {
@@ -197,10 +217,10 @@ int lt_snapshot_write(int fd, enum lt_snap_reason reason, uint32_t sequence)
 	 * before the block is recorded, and a stack's modules are loaded
 	 * before it is captured, so threads still running cannot leave a
 	 * block that points to a stack or module missing from the file. */
-	write_list(o, LT_SNAP_BLOCKS, true, fill_blocks);
-	write_list(o, LT_SNAP_STACKS, false, fill_stacks);
-	write_list(o, LT_SNAP_MODULES, false, fill_modules);
-	write_totals(o);
+	write_list(o, LT_SNAP_BLOCKS, true, fill_blocks, scan);
+	write_list(o, LT_SNAP_STACKS, false, fill_stacks, NULL);
+	write_list(o, LT_SNAP_MODULES, false, fill_modules, NULL);
+	write_totals(o, totals);
 	uint64_t total = o->offset;
 	lt_out_patch(o, offsetof(struct lt_snap_file_header, file_size), &total, sizeof(total));
 	rc = lt_out_flush(o);

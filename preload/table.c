@@ -236,3 +236,23 @@ void lt_table_foreach(lt_table_visit_fn fn, void *ctx)
 		fn(k, &e, ctx);
 	}
 }
+
+bool lt_table_has_leaf_in(uintptr_t lo, uintptr_t hi)
+{
+	const uintptr_t leaf_span = (uintptr_t)1 << (GRANULE_BITS + LEAF_BITS);
+	const uintptr_t l2_span = leaf_span << L2_BITS;
+	uintptr_t a = lo & ~(leaf_span - 1);
+	while (l1 && a < hi && (a >> ADDR_BITS) == 0) {
+		unsigned i1 = (unsigned)(a >> (GRANULE_BITS + LEAF_BITS + L2_BITS));
+		leaf_ptr *l2 = atomic_load_explicit(&l1[i1], memory_order_acquire);
+		if (!l2) {
+			a = (a & ~(l2_span - 1)) + l2_span;
+			continue;
+		}
+		unsigned i2 = (unsigned)(a >> (GRANULE_BITS + LEAF_BITS)) & (L2_SLOTS - 1);
+		if (atomic_load_explicit(&l2[i2], memory_order_acquire))
+			return true;
+		a += leaf_span;
+	}
+	return false;
+}

@@ -1,0 +1,552 @@
+/* The reachability scan: which live blocks are still reachable, possibly
+ * lost, definitely lost or indirectly lost, decided the way valgrind's
+ * memcheck decides (see docs in README "The four kinds").
+ * Context: cold, on the reporting thread, with every other thread parked
+ * (stw.c). Never allocates from the program's allocator and takes no lock:
+ * a parked thread may hold any of them. All memory comes from mappings of
+ * ours and is released at the end.
+ *
+ * Cost: blocks come out of the radix table in address order (sorting is
+ * needed only for side-table blocks); each scanned word costs one range
+ * check and, when it points into the heap, one binary search. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "maps.h"
+#include "preload-private.h"
+#include "scan.h"
+#include "stw.h"
+
+enum state { UNREACHED, INDIRECT, POSSIBLE, REACHABLE };
+
+/* Below the stack pointer, the x86-64 ABI lets leaf functions use 128
+ * bytes that are still live. */
+#define RED_ZONE 128
+/* glibc places struct pthread at the very top of a thread's stack
+ * mapping; its first word and its third point to itself. */
+#define TCB_SEARCH 16384
+/* An arena heap of glibc's malloc is aligned to HEAP_MAX_SIZE. */
+#define ARENA_ALIGN (64ul << 20)
+#define READ_CHUNK (1 << 20)
+
+struct scan {
+	struct lt_scan_block *b;
+	size_t n;
+	uintptr_t lo, hi;         /* first block start, last block end */
+	uint32_t *stack;
+	size_t top;
+	struct lt_maps maps;
+	int mem_fd;               /* /proc/self/mem: reads that cannot fault */
+	char *buf;
+	bool root_is_libc;
+	struct lt_scan_result *out;
+};
+
+/* ---- the blocks ---- */
+
+struct collect_ctx {
+	struct lt_scan_block *b;
+	size_t n, cap;
+};
+
+static void count_block(uintptr_t addr, const struct lt_table_entry *e, void *ctx)
+{
+	(*(size_t *)ctx)++;
+}
+
+static void collect_block(uintptr_t addr, const struct lt_table_entry *e, void *ctx)
+{
+	struct collect_ctx *c = ctx;
+	if (c->n == c->cap)
+		return;
+	struct lt_scan_block *b = &c->b[c->n++];
+	memset(b, 0, sizeof(*b));
+	b->addr = addr;
+	b->size = e->size;
+	b->stack_id = e->stack_id;
+	b->parent = LT_NO_HEAD;
+}
+
+static void sift_down(struct lt_scan_block *b, size_t root, size_t n)
+{
+	for (;;) {
+		size_t child = 2 * root + 1;
+		if (child >= n)
+			return;
+		if (child + 1 < n && b[child + 1].addr > b[child].addr)
+			child++;
+		if (b[root].addr >= b[child].addr)
+			return;
+		struct lt_scan_block t = b[root];
+		b[root] = b[child];
+		b[child] = t;
+		root = child;
+	}
+}
+
+/* In-place heapsort: no memory beyond the array itself. */
+static void sort_blocks(struct lt_scan_block *b, size_t n)
+{
+	for (size_t i = n / 2; i-- > 0;)
+		sift_down(b, i, n);
+	for (size_t end = n; end-- > 1;) {
+		struct lt_scan_block t = b[0];
+		b[0] = b[end];
+		b[end] = t;
+		sift_down(b, 0, end);
+	}
+}
+
+static int collect_blocks(struct scan *s)
+{
+	size_t count = 0;
+	lt_table_foreach(count_block, &count);
+	/* Slack for threads that did not stop and keep allocating. */
+	size_t cap = count + count / 16 + 1024;
+	s->out->blocks_size = cap * sizeof(struct lt_scan_block);
+	s->b = lt_os_map(s->out->blocks_size);
+	if (!s->b)
+		return -ENOMEM;
+	struct collect_ctx c = { .b = s->b, .cap = cap };
+	lt_table_foreach(collect_block, &c);
+	s->n = c.n;
+	for (size_t i = 1; i < s->n; i++)
+		if (s->b[i].addr <= s->b[i - 1].addr) {
+			sort_blocks(s->b, s->n);
+			break;
+		}
+	if (s->n) {
+		s->lo = s->b[0].addr;
+		for (size_t i = 0; i < s->n; i++) {
+			uintptr_t end = s->b[i].addr + (s->b[i].size ? s->b[i].size : 1);
+			if (end > s->hi)
+				s->hi = end;
+		}
+	}
+	return 0;
+}
+
+/* The block containing v (a zero-sized block contains only its own
+ * address, as in valgrind), or -1. */
+static inline long find_block(const struct scan *s, uintptr_t v)
+{
+	if (v < s->lo || v >= s->hi)
+		return -1;
+	size_t lo = 0, hi = s->n;
+	while (hi - lo > 1) {
+		size_t mid = (lo + hi) / 2;
+		if (s->b[mid].addr <= v)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	const struct lt_scan_block *b = &s->b[lo];
+	if (v >= b->addr && v < b->addr + (b->size ? b->size : 1))
+		return (long)lo;
+	return -1;
+}
+
+/* ---- interior-pointer heuristics, as valgrind's defaults ---- */
+
+static bool in_file_mapping(const struct scan *s, uintptr_t p, bool want_exec)
+{
+	const struct lt_region *r = lt_maps_find(&s->maps, p);
+	return r && r->kind == LT_REGION_FILE && r->readable &&
+	       (!want_exec || r->executable);
+}
+
+/* A vtable: in a readable file mapping, whose first non-null entries (two
+ * among the first twenty words) point to code. */
+static bool looks_like_vtable(const struct scan *s, uintptr_t p)
+{
+	const struct lt_region *r = lt_maps_find(&s->maps, p);
+	if (!r || r->kind != LT_REGION_FILE || !r->readable)
+		return false;
+	uintptr_t end = p + 20 * sizeof(uintptr_t);
+	if (end > r->hi - sizeof(uintptr_t))
+		end = r->hi - sizeof(uintptr_t);
+	unsigned found = 0;
+	for (uintptr_t q = p; q <= end; q += sizeof(uintptr_t)) {
+		uintptr_t fn = *(const uintptr_t *)q;
+		if (!fn)
+			continue;
+		if (!in_file_mapping(s, fn, true))
+			return false;
+		if (++found == 2)
+			return true;
+	}
+	return false;
+}
+
+static enum lt_heuristic heuristic_for(const struct scan *s, uintptr_t v,
+				       const struct lt_scan_block *b)
+{
+	const uintptr_t *w = (const uintptr_t *)b->addr;
+	const uint64_t word = sizeof(uintptr_t);
+
+	/* stdstring: pre-C++11 libstdc++ string rep:
+	 * length, capacity, refcount, chars, NUL. */
+	if (v == b->addr + 3 * word && b->size >= 3 * word) {
+		uint64_t capacity = w[1];
+		if (3 * word + capacity + 1 == b->size && w[0] <= capacity)
+			return LT_HEUR_STDSTRING;
+	}
+	/* length64: the block's remaining size stored in its first word. */
+	if (v == b->addr + word && b->size >= word) {
+		if (w[0] > 0 && b->size - word == w[0])
+			return LT_HEUR_LENGTH64;
+	}
+	/* newarray: new[] of objects with destructors: element count first. */
+	if (v == b->addr + word && b->size >= word) {
+		if (w[0] > 0 && (b->size - word) % w[0] == 0)
+			return LT_HEUR_NEWARRAY;
+	}
+	/* multipleinheritance: a second base's vtable pointer inside the
+	 * object, and a vtable pointer at its start. */
+	if ((v & (word - 1)) == 0 && v + word <= b->addr + b->size && b->size >= word) {
+		uintptr_t inner = *(const uintptr_t *)v;
+		uintptr_t first = w[0];
+		if ((inner & (word - 1)) == 0 && inner >= 4096 &&
+		    (first & (word - 1)) == 0 && first >= 4096 &&
+		    looks_like_vtable(s, inner) && looks_like_vtable(s, first))
+			return LT_HEUR_MULTIPLEINHERITANCE;
+	}
+	return LT_HEUR_NONE;
+}
+
+/* ---- marking ---- */
+
+static inline void push(struct scan *s, uint32_t i)
+{
+	s->stack[s->top++] = i;
+}
+
+/* glibc's malloc keeps the addresses of free chunks in its arena state in
+ * libc's data; such an address is the header of the chunk after a live
+ * block, i.e. 8 bytes before that block's usable end. valgrind's
+ * allocator state is not in the program's memory, so these are no
+ * pointers of the program. */
+static bool is_chunk_header_of_next(const struct lt_scan_block *b, uintptr_t v)
+{
+	if (!lt_real.malloc_usable_size)
+		return false;
+	size_t usable = lt_real.malloc_usable_size((void *)b->addr);
+	return usable >= 8 && v == b->addr + usable - 8;
+}
+
+static void mark_from(struct scan *s, uintptr_t v, bool prior_definite)
+{
+	long i = find_block(s, v);
+	if (i < 0)
+		return;
+	struct lt_scan_block *b = &s->b[i];
+	if (b->state == REACHABLE) {
+		if (b->heuristic && v == b->addr)
+			b->heuristic = LT_HEUR_NONE;
+		return;
+	}
+	enum state via;
+	if (v == b->addr) {
+		via = REACHABLE;
+	} else {
+		if (s->root_is_libc && is_chunk_header_of_next(b, v))
+			return;
+		b->heuristic = heuristic_for(s, v, b);
+		via = b->heuristic ? REACHABLE : POSSIBLE;
+	}
+	if (via == REACHABLE && prior_definite) {
+		b->state = REACHABLE;
+		push(s, (uint32_t)i);
+	} else if (b->state == UNREACHED) {
+		b->state = POSSIBLE;
+		push(s, (uint32_t)i);
+	}
+}
+
+static void gather_into_clique(struct scan *s, uintptr_t v, uint32_t leader, uint32_t parent)
+{
+	long i = find_block(s, v);
+	if (i < 0 || (uint32_t)i == leader)
+		return;
+	struct lt_scan_block *b = &s->b[i];
+	if (b->state != UNREACHED)
+		return;
+	push(s, (uint32_t)i);
+	/* A former leader joins with everything it had gathered. */
+	s->b[leader].indirect_bytes += b->size + b->indirect_bytes;
+	b->state = INDIRECT;
+	b->parent = parent;
+}
+
+static void scan_words(struct scan *s, const uintptr_t *w, size_t nwords,
+		       bool prior_definite)
+{
+	for (size_t k = 0; k < nwords; k++)
+		mark_from(s, w[k], prior_definite);
+}
+
+static void drain(struct scan *s, long leader)
+{
+	while (s->top) {
+		uint32_t i = s->stack[--s->top];
+		const struct lt_scan_block *b = &s->b[i];
+		const uintptr_t *w = (const uintptr_t *)((b->addr + 7) & ~(uintptr_t)7);
+		size_t nwords = (b->addr + b->size - (uintptr_t)w) / sizeof(uintptr_t);
+		if (b->size < 8)
+			nwords = 0;
+		if (leader < 0) {
+			scan_words(s, w, nwords, b->state != POSSIBLE);
+		} else {
+			for (size_t k = 0; k < nwords; k++)
+				gather_into_clique(s, w[k], (uint32_t)leader, i);
+		}
+		s->out->scanned_bytes += b->size;
+	}
+}
+
+/* ---- roots ---- */
+
+/* Scans [lo, hi) of the program's memory, read through /proc/self/mem so
+ * that a page that vanished or a file mapping past its end cannot fault. */
+static void scan_root_range(struct scan *s, uintptr_t lo, uintptr_t hi)
+{
+	lo = (lo + 7) & ~(uintptr_t)7;
+	hi &= ~(uintptr_t)7;
+	while (lo < hi) {
+		size_t len = hi - lo < READ_CHUNK ? hi - lo : READ_CHUNK;
+		ssize_t got;
+		if (s->mem_fd >= 0) {
+			got = pread(s->mem_fd, s->buf, len, (off_t)lo);
+			if (got <= 0) {
+				/* unreadable page: skip it */
+				lo = (lo + 4096) & ~(uintptr_t)4095;
+				continue;
+			}
+			scan_words(s, (const uintptr_t *)s->buf, (size_t)got / 8, true);
+		} else {
+			got = (ssize_t)len;
+			scan_words(s, (const uintptr_t *)lo, len / 8, true);
+		}
+		s->out->root_bytes += (uint64_t)got;
+		lo += (uintptr_t)got;
+	}
+}
+
+struct carve {
+	struct scan *s;
+	uintptr_t lo, hi;
+	uintptr_t holes[64][2];
+	unsigned nholes;
+};
+
+static void note_hole(uintptr_t lo, uintptr_t hi, void *ctx)
+{
+	struct carve *c = ctx;
+	if (hi <= c->lo || lo >= c->hi || c->nholes == 64)
+		return;
+	c->holes[c->nholes][0] = lo;
+	c->holes[c->nholes][1] = hi;
+	c->nholes++;
+}
+
+/* Scans [lo, hi) minus our own mappings and data, which are never roots. */
+static void scan_root(struct scan *s, uintptr_t lo, uintptr_t hi)
+{
+	struct carve c = { .s = s, .lo = lo, .hi = hi };
+	lt_own_ranges_foreach(note_hole, &c);
+	note_hole(lt_self_data_lo, lt_self_data_hi, &c);
+	while (lo < hi) {
+		uintptr_t next_hole = hi, hole_end = hi;
+		for (unsigned k = 0; k < c.nholes; k++)
+			if (c.holes[k][1] > lo && c.holes[k][0] < next_hole) {
+				next_hole = c.holes[k][0] > lo ? c.holes[k][0] : lo;
+				hole_end = c.holes[k][1];
+			}
+		if (next_hole > lo)
+			scan_root_range(s, lo, next_hole);
+		lo = hole_end;
+	}
+}
+
+/* The thread descriptor in the top of a mapping, if it holds one. */
+static uintptr_t find_tcb(struct scan *s, const struct lt_region *r)
+{
+	uintptr_t from = r->hi - TCB_SEARCH > r->lo ? r->hi - TCB_SEARCH : r->lo;
+	if (s->mem_fd < 0 || pread(s->mem_fd, s->buf, r->hi - from, (off_t)from) !=
+	    (ssize_t)(r->hi - from))
+		return 0;
+	for (uintptr_t a = from; a + 24 <= r->hi; a += 64) {
+		const uintptr_t *w = (const uintptr_t *)(s->buf + (a - from));
+		if (w[0] == a && w[2] == a)
+			return a;
+	}
+	return 0;
+}
+
+static bool is_live_tcb(const struct lt_world *w, uintptr_t tcb)
+{
+	if (tcb == w->self_tcb)
+		return true;
+	for (unsigned i = 0; i < w->count; i++)
+		if (w->threads[i].state == LT_THREAD_PARKED && w->threads[i].tcb == tcb)
+			return true;
+	return false;
+}
+
+static bool holds_live_block(const struct scan *s, uintptr_t lo, uintptr_t hi)
+{
+	size_t a = 0, b = s->n;
+	while (a < b) {
+		size_t mid = (a + b) / 2;
+		if (s->b[mid].addr < lo)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	return a < s->n && s->b[a].addr < hi;
+}
+
+/* Memory of the allocator: the brk heap, a mapping that holds a live
+ * block (an mmap'ed chunk), or an arena heap that ever held blocks. */
+static bool is_allocator_memory(const struct scan *s, const struct lt_region *r)
+{
+	if (r->kind == LT_REGION_HEAP)
+		return true;
+	if (r->kind != LT_REGION_ANON)
+		return false;
+	if (holds_live_block(s, r->lo, r->hi))
+		return true;
+	return (r->lo & (ARENA_ALIGN - 1)) == 0 && lt_table_has_leaf_in(r->lo, r->hi);
+}
+
+/* Lowest live address of the stack in r, if a live thread's stack pointer
+ * is in r; else 0. */
+static uintptr_t live_stack_start(const struct lt_world *w, const struct lt_region *r,
+				  uintptr_t self_sp)
+{
+	uintptr_t start = 0;
+	if (self_sp >= r->lo && self_sp < r->hi)
+		start = self_sp;
+	for (unsigned i = 0; i < w->count; i++) {
+		const struct lt_stopped_thread *t = &w->threads[i];
+		if (t->state != LT_THREAD_PARKED || t->sp < r->lo || t->sp >= r->hi)
+			continue;
+		uintptr_t sp = t->sp - RED_ZONE > r->lo ? t->sp - RED_ZONE : r->lo;
+		if (!start || sp < start)
+			start = sp;
+	}
+	return start;
+}
+
+static void scan_roots(struct scan *s, const struct lt_world *w, uintptr_t self_sp)
+{
+	for (size_t k = 0; k < s->maps.count; k++) {
+		const struct lt_region *r = &s->maps.regions[k];
+		if (!r->readable || !r->writable)
+			continue;
+		if (r->kind == LT_REGION_DEVICE || r->kind == LT_REGION_SPECIAL)
+			continue;
+		if (is_allocator_memory(s, r))
+			continue;
+		uintptr_t start = live_stack_start(w, r, self_sp);
+		if (start) {
+			s->root_is_libc = false;
+			scan_root(s, start, r->hi);
+			continue;
+		}
+		if (r->kind == LT_REGION_STACK && !w->unstopped)
+			continue;  /* the main stack, its thread gone */
+		if (r->kind == LT_REGION_ANON) {
+			uintptr_t tcb = find_tcb(s, r);
+			/* The stack of a thread that exited, cached by glibc:
+			 * not a root, unless some thread could not be stopped
+			 * and this might be its stack. */
+			if (tcb && !is_live_tcb(w, tcb) && !w->unstopped)
+				continue;
+		}
+		const char *base = strrchr(r->path, '/');
+		s->root_is_libc = base && strncmp(base, "/libc.so", 8) == 0;
+		scan_root(s, r->lo, r->hi);
+	}
+	s->root_is_libc = false;
+	/* The saved registers of every parked thread. */
+	for (unsigned i = 0; i < w->count; i++) {
+		const struct lt_stopped_thread *t = &w->threads[i];
+		if (t->state == LT_THREAD_PARKED)
+			scan_words(s, (const uintptr_t *)t->regs, NGREG, true);
+	}
+}
+
+/* ---- classification ---- */
+
+static void gather_cliques(struct scan *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		if (s->b[i].state != UNREACHED)
+			continue;
+		push(s, (uint32_t)i);
+		drain(s, (long)i);
+	}
+}
+
+static uint8_t kind_of(enum state st)
+{
+	switch (st) {
+	case REACHABLE: return LT_KIND_REACHABLE;
+	case POSSIBLE: return LT_KIND_POSSIBLE;
+	case INDIRECT: return LT_KIND_INDIRECT;
+	default: return LT_KIND_DEFINITE;
+	}
+}
+
+int lt_scan_run(struct lt_scan_result *out, const struct lt_world *w, uintptr_t self_sp)
+{
+	struct scan s = { .out = out, .mem_fd = -1 };
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = collect_blocks(&s);
+	if (rc)
+		return rc;
+	out->blocks = s.b;
+	out->count = s.n;
+	out->unstopped = w->unstopped;
+	out->incomplete = w->incomplete;
+	s.stack = lt_os_map((2 * s.n + 16) * sizeof(uint32_t));
+	s.buf = lt_os_map(READ_CHUNK);
+	rc = lt_maps_read(&s.maps);
+	if (!s.stack || !s.buf || rc) {
+		rc = rc ? rc : -ENOMEM;
+		goto out;
+	}
+	s.mem_fd = open("/proc/self/mem", O_RDONLY | O_CLOEXEC);
+
+	scan_roots(&s, w, self_sp);
+	drain(&s, -1);
+	gather_cliques(&s);
+	for (size_t i = 0; i < s.n; i++) {
+		s.b[i].kind = kind_of((enum state)s.b[i].state);
+		if (s.b[i].kind != LT_KIND_INDIRECT)
+			s.b[i].parent = LT_NO_HEAD;
+	}
+	out->classified = true;
+out:
+	if (s.mem_fd >= 0)
+		close(s.mem_fd);
+	lt_maps_release(&s.maps);
+	if (s.stack)
+		lt_os_unmap(s.stack, (2 * s.n + 16) * sizeof(uint32_t));
+	if (s.buf)
+		lt_os_unmap(s.buf, READ_CHUNK);
+	return rc;
+}
+
+void lt_scan_release(struct lt_scan_result *out)
+{
+	if (out->blocks)
+		lt_os_unmap(out->blocks, out->blocks_size);
+	memset(out, 0, sizeof(*out));
+}

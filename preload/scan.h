@@ -1,0 +1,50 @@
+/* The reachability scan (scan.c): classifies every live block as valgrind
+ * does. */
+#ifndef LT_SCAN_H
+#define LT_SCAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct lt_world;
+
+/* valgrind's interior-pointer heuristics, in valgrind's order. */
+enum lt_heuristic {
+	LT_HEUR_NONE = 0,
+	LT_HEUR_STDSTRING = 1,
+	LT_HEUR_LENGTH64 = 2,
+	LT_HEUR_NEWARRAY = 3,
+	LT_HEUR_MULTIPLEINHERITANCE = 4,
+};
+
+struct lt_scan_block {
+	uintptr_t addr;
+	uint64_t size;
+	uint64_t indirect_bytes;  /* for a leader: what its clique holds */
+	uint32_t stack_id;
+	uint32_t parent;          /* INDIRECT: the block that points to it */
+	uint8_t state;            /* scan-internal */
+	uint8_t kind;             /* enum lt_block_kind */
+	uint8_t heuristic;        /* enum lt_heuristic, for REACHABLE */
+	uint8_t pad_[5];
+};
+
+struct lt_scan_result {
+	struct lt_scan_block *blocks;   /* ascending addresses */
+	size_t count;
+	size_t blocks_size;             /* bytes mapped for blocks */
+	bool classified;
+	bool incomplete;                /* threads could not all be listed */
+	unsigned unstopped;             /* threads that did not park */
+	uint64_t root_bytes, scanned_bytes;
+};
+
+/* Runs with the world stopped. self_sp: the reporting thread's stack
+ * pointer where its live part starts. Returns 0 or -errno; on error the
+ * blocks may still be there, unclassified. */
+int lt_scan_run(struct lt_scan_result *out, const struct lt_world *w,
+		uintptr_t self_sp);
+void lt_scan_release(struct lt_scan_result *out);
+
+#endif
