@@ -11,13 +11,18 @@
 #define STR(x) STR_(x)
 
 const struct lt_option_desc lt_option_table[] = {
-#define LT_OPT_BOOL(name, def, help) { #name, LT_OPTION_BOOL, (def) ? "yes" : "no", 0, 0, help },
-#define LT_OPT_UINT(name, def, min, max, help) { #name, LT_OPTION_UINT, STR(def), min, max, help },
-#define LT_OPT_STRING(name, def, help) { #name, LT_OPTION_STRING, def, 0, 0, help },
+#define LT_OPT_BOOL(name, def, help) { #name, LT_OPTION_BOOL, (def) ? "yes" : "no", 0, 0, help, NULL },
+#define LT_OPT_UINT(name, def, min, max, help) { #name, LT_OPTION_UINT, STR(def), min, max, help, NULL },
+#define LT_OPT_STRING(name, def, help) { #name, LT_OPTION_STRING, def, 0, 0, help, NULL },
+#define LT_OPT_CHOICE(name, def, def_text, choices, help) \
+	{ #name, LT_OPTION_CHOICE, def_text, 0, 0, help, choices },
+#define LT_OPT_KINDS(name, def, def_text, help) { #name, LT_OPTION_KINDS, def_text, 0, 0, help, NULL },
 #include "options.def"
 #undef LT_OPT_BOOL
 #undef LT_OPT_UINT
 #undef LT_OPT_STRING
+#undef LT_OPT_CHOICE
+#undef LT_OPT_KINDS
 };
 const size_t lt_option_count = sizeof(lt_option_table) / sizeof(lt_option_table[0]);
 
@@ -27,10 +32,14 @@ void lt_options_defaults(struct lt_options *o)
 #define LT_OPT_BOOL(name, def, help) o->name = (def);
 #define LT_OPT_UINT(name, def, min, max, help) o->name = (def);
 #define LT_OPT_STRING(name, def, help) memcpy(o->name, def, sizeof(def));
+#define LT_OPT_CHOICE(name, def, def_text, choices, help) o->name = (def);
+#define LT_OPT_KINDS(name, def, def_text, help) o->name = (def);
 #include "options.def"
 #undef LT_OPT_BOOL
 #undef LT_OPT_UINT
 #undef LT_OPT_STRING
+#undef LT_OPT_CHOICE
+#undef LT_OPT_KINDS
 }
 
 /* Compares an option name as typed, where '-' and '_' are the same. */
@@ -96,6 +105,61 @@ static int parse_uint(const char *value, size_t len, unsigned min,
 	return 0;
 }
 
+/* The index of value among "a|b|c". */
+static int parse_choice(const char *value, size_t len, const char *choices, unsigned *out)
+{
+	unsigned index = 0;
+	for (const char *c = choices;; index++) {
+		size_t n = strcspn(c, "|");
+		if (n == len && memcmp(c, value, len) == 0) {
+			*out = index;
+			return 0;
+		}
+		if (!c[n])
+			return -1;
+		c += n + 1;
+	}
+}
+
+static const char *const kind_names[] = { "definite", "indirect", "possible", "reachable" };
+
+/* "definite,possible", "all" or "none" into LT_KINDS_* bits. */
+static int parse_kinds(const char *value, size_t len, unsigned *out)
+{
+	unsigned mask = 0;
+	if (equals(value, len, "all")) {
+		*out = LT_KINDS_ALL;
+		return 0;
+	}
+	if (equals(value, len, "none")) {
+		*out = 0;
+		return 0;
+	}
+	while (len) {
+		const char *comma = memchr(value, ',', len);
+		size_t n = comma ? (size_t)(comma - value) : len;
+		unsigned k;
+		for (k = 0; k < 4; k++)
+			if (equals(value, n, kind_names[k]))
+				break;
+		if (k == 4)
+			return -1;
+		mask |= 1u << k;
+		value += n;
+		len -= n;
+		if (comma) {
+			value++;
+			len--;
+			if (!len)
+				return -1;
+		}
+	}
+	if (!mask)
+		return -1;
+	*out = mask;
+	return 0;
+}
+
 static int set_string(char *dst, const char *value, size_t len)
 {
 	if (len >= LT_OPT_PATH_MAX || memchr(value, '\0', len))
@@ -103,6 +167,14 @@ static int set_string(char *dst, const char *value, size_t len)
 	memcpy(dst, value, len);
 	dst[len] = '\0';
 	return 0;
+}
+
+/* valgrind's older spelling: show_reachable=yes|no sets show_leak_kinds. */
+static void apply_alias(struct lt_options *o, const char *name)
+{
+	if (strcmp(name, "show_reachable") == 0)
+		o->show_leak_kinds = o->show_reachable ? LT_KINDS_ALL
+						       : LT_KINDS_DEFINITE | LT_KINDS_POSSIBLE;
 }
 
 int lt_options_set(struct lt_options *o, const char *name, size_t name_len,
@@ -115,6 +187,8 @@ int lt_options_set(struct lt_options *o, const char *name, size_t name_len,
 		if (rc)                                                       \
 			error_text(err, errlen, "option", name, name_len,     \
 				   " expects yes or no");                     \
+		else                                                          \
+			apply_alias(o, #oname);                               \
 		return rc;                                                    \
 	}
 #define LT_OPT_UINT(oname, def, min, max, help)                               \
@@ -133,10 +207,30 @@ int lt_options_set(struct lt_options *o, const char *name, size_t name_len,
 				   " has a value that is too long");          \
 		return rc;                                                    \
 	}
+#define LT_OPT_CHOICE(oname, def, def_text, choices, help)                              \
+	if (name_matches(#oname, name, name_len)) {                           \
+		rc = parse_choice(value, value_len, choices, &o->oname);      \
+		if (rc)                                                       \
+			error_text(err, errlen, "option", name, name_len,     \
+				   " expects one of: " choices);              \
+		return rc;                                                    \
+	}
+#define LT_OPT_KINDS(oname, def, def_text, help)                              \
+	if (name_matches(#oname, name, name_len)) {                           \
+		rc = parse_kinds(value, value_len, &o->oname);                \
+		if (rc)                                                       \
+			error_text(err, errlen, "option", name, name_len,     \
+				   " expects a list of definite,indirect,possible,reachable, or all, or none"); \
+		else if (name_matches("show_leak_kinds", #oname, sizeof(#oname) - 1)) \
+			o->show_reachable = false; /* the later option wins */ \
+		return rc;                                                    \
+	}
 #include "options.def"
 #undef LT_OPT_BOOL
 #undef LT_OPT_UINT
 #undef LT_OPT_STRING
+#undef LT_OPT_CHOICE
+#undef LT_OPT_KINDS
 	error_text(err, errlen, "unknown option", name, name_len, "");
 	return -1;
 }
@@ -168,6 +262,35 @@ int lt_options_parse_list(struct lt_options *o, const char *list, char *err,
 	return 0;
 }
 
+static void put_choice(struct lt_strbuf *sb, const char *choices, unsigned index)
+{
+	const char *c = choices;
+	for (unsigned i = 0; i < index && strchr(c, '|'); i++)
+		c = strchr(c, '|') + 1;
+	lt_strbuf_putn(sb, c, strcspn(c, "|"));
+}
+
+static void put_kinds(struct lt_strbuf *sb, unsigned mask)
+{
+	bool first = true;
+	if (mask == 0) {
+		lt_strbuf_puts(sb, "none");
+		return;
+	}
+	if (mask == LT_KINDS_ALL) {
+		lt_strbuf_puts(sb, "all");
+		return;
+	}
+	for (unsigned k = 0; k < 4; k++) {
+		if (!(mask & (1u << k)))
+			continue;
+		if (!first)
+			lt_strbuf_puts(sb, ",");
+		lt_strbuf_puts(sb, kind_names[k]);
+		first = false;
+	}
+}
+
 size_t lt_options_format(const struct lt_options *o, char *buf, size_t len)
 {
 	struct lt_options defaults;
@@ -193,10 +316,24 @@ size_t lt_options_format(const struct lt_options *o, char *buf, size_t len)
 		lt_strbuf_puts(&sb, #name "=");                               \
 		lt_strbuf_puts(&sb, o->name);                                 \
 	}
+#define LT_OPT_CHOICE(name, def, def_text, choices, help)                               \
+	if (o->name != defaults.name) {                                       \
+		SEP();                                                        \
+		lt_strbuf_puts(&sb, #name "=");                               \
+		put_choice(&sb, choices, o->name);                            \
+	}
+#define LT_OPT_KINDS(name, def, def_text, help)                               \
+	if (o->name != defaults.name) {                                       \
+		SEP();                                                        \
+		lt_strbuf_puts(&sb, #name "=");                               \
+		put_kinds(&sb, o->name);                                      \
+	}
 #include "options.def"
 #undef LT_OPT_BOOL
 #undef LT_OPT_UINT
 #undef LT_OPT_STRING
+#undef LT_OPT_CHOICE
+#undef LT_OPT_KINDS
 #undef SEP
 	return sb.len;
 }

@@ -10,17 +10,34 @@
 
 #define LT_OPT_PATH_MAX 1024
 
+/* Sets of leak kinds (show_leak_kinds, errors_for_leak_kinds). */
+#define LT_KINDS_DEFINITE 1u
+#define LT_KINDS_INDIRECT 2u
+#define LT_KINDS_POSSIBLE 4u
+#define LT_KINDS_REACHABLE 8u
+#define LT_KINDS_ALL 15u
+
+/* leak_check values */
+enum lt_leak_check { LT_LEAK_CHECK_NO, LT_LEAK_CHECK_SUMMARY, LT_LEAK_CHECK_FULL };
+
 struct lt_options {
 #define LT_OPT_BOOL(name, def, help) bool name;
 #define LT_OPT_UINT(name, def, min, max, help) unsigned name;
 #define LT_OPT_STRING(name, def, help) char name[LT_OPT_PATH_MAX];
+#define LT_OPT_CHOICE(name, def, def_text, choices, help) unsigned name;
+#define LT_OPT_KINDS(name, def, def_text, help) unsigned name;
 #include "options.def"
 #undef LT_OPT_BOOL
 #undef LT_OPT_UINT
 #undef LT_OPT_STRING
+#undef LT_OPT_CHOICE
+#undef LT_OPT_KINDS
 };
 
-enum lt_option_type { LT_OPTION_BOOL, LT_OPTION_UINT, LT_OPTION_STRING };
+enum lt_option_type {
+	LT_OPTION_BOOL, LT_OPTION_UINT, LT_OPTION_STRING, LT_OPTION_CHOICE,
+	LT_OPTION_KINDS,
+};
 
 struct lt_option_desc {
 	const char *name;         /* with underscores */
@@ -28,6 +45,7 @@ struct lt_option_desc {
 	const char *default_text;
 	unsigned min, max;        /* LT_OPTION_UINT only */
 	const char *help;
+	const char *choices;      /* LT_OPTION_CHOICE: "a|b|c" */
 };
 
 extern const struct lt_option_desc lt_option_table[];

@@ -165,8 +165,10 @@ static void take_consistent_view(struct lt_scan_result *scan, struct lt_snap_tot
 	if (!storage)
 		storage = lt_os_map(MAX_STOPPED_THREADS * sizeof(*storage));
 	memset(totals, 0, sizeof(*totals));
-	if (!storage) {
+	/* leak_check=no asks for the heap summary alone: no scan. */
+	if (!storage || lt_opts.leak_check == LT_LEAK_CHECK_NO) {
 		lt_counters_total(totals);
+		totals->dropped = lt_table_dropped();
 		return;
 	}
 	lt_world_stop(&world, storage, MAX_STOPPED_THREADS);
