@@ -69,31 +69,41 @@ static void park(int sig, siginfo_t *info, void *context)
 	errno = saved;
 }
 
-/* A real-time signal the program leaves alone; ours stays installed once
- * chosen, so a signal still pending in a thread that blocks it finds our
- * handler (which ignores it) rather than the default action, which would
- * kill the process. */
+/* The signal that parks threads. SIGURG comes first: its default action
+ * is to be ignored, few programs use it, and debuggers pass it on without
+ * stopping (gdb stops on real-time signals). Any signal whose handler the
+ * program set itself is left alone. Ours stays installed once chosen, so
+ * a signal still pending in a thread that blocks it finds our handler,
+ * which ignores it, rather than a default action. */
+static bool usable(int sig)
+{
+	struct sigaction old, sa;
+	if (sigaction(sig, NULL, &old) != 0)
+		return false;
+	if ((old.sa_flags & SA_SIGINFO) && old.sa_sigaction == park)
+		return true;
+	if (!(old.sa_flags & SA_SIGINFO) && old.sa_handler != SIG_DFL &&
+	    old.sa_handler != SIG_IGN)
+		return false;
+	if ((old.sa_flags & SA_SIGINFO) && old.sa_sigaction)
+		return false;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = park;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
+	sigfillset(&sa.sa_mask);
+	return sigaction(sig, &sa, NULL) == 0;
+}
+
 static int choose_signal(void)
 {
-	if (stop_signal)
+	if (stop_signal && usable(stop_signal))
 		return stop_signal;
-	for (int sig = SIGRTMAX - 2; sig > SIGRTMIN + 2; sig--) {
-		struct sigaction old, sa;
-		if (sigaction(sig, NULL, &old) != 0)
-			continue;
-		if (!(old.sa_flags & SA_SIGINFO) && old.sa_handler != SIG_DFL)
-			continue;
-		if ((old.sa_flags & SA_SIGINFO) && old.sa_sigaction)
-			continue;
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_sigaction = park;
-		sa.sa_flags = SA_SIGINFO | SA_RESTART;
-		sigfillset(&sa.sa_mask);
-		if (sigaction(sig, &sa, NULL) == 0) {
-			stop_signal = sig;
-			return sig;
-		}
-	}
+	stop_signal = 0;
+	if (usable(SIGURG))
+		return stop_signal = SIGURG;
+	for (int sig = SIGRTMAX - 2; sig > SIGRTMIN + 2; sig--)
+		if (usable(sig))
+			return stop_signal = sig;
 	return 0;
 }
 
