@@ -1,20 +1,128 @@
-/* Backtraces with libunwind, correct in code built without frame pointers.
- * Context: HOT, always called with the thread's depth raised: libunwind may
- * allocate or call dl_iterate_phdr, and those calls must pass through.
- * The only file that calls into libunwind. */
+/* Backtraces, correct in code built without frame pointers.
+ * Context: HOT, always called with the thread's depth raised.
+ *
+ * The fast path walks the stack itself with one rule per code address
+ * (CFA = RSP or RBP + offset; return address and RBP at fixed offsets
+ * from it), taken from the module's .eh_frame by cfi.c on first sight and
+ * kept in a lock-free cache: a repeated stack costs a cache probe and a
+ * load or two per frame. Whatever that rule cannot express (signal
+ * frames, CFA expressions, code without unwind information, a stack
+ * pointer outside the thread's known stack) goes to libunwind, which reads
+ * the same DWARF in full; libunwind may allocate or call dl_iterate_phdr,
+ * which the raised depth lets through. */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 
+#include "cfi.h"
+#include "maps.h"
 #include "preload-private.h"
 
-/* Frames of our own library (interposer, recorder, this function) that
- * unw_backtrace sees before the program's first frame. */
+/* Frames of our own library (interposer, recorder, this file) that
+ * libunwind sees before the program's first frame. */
 #define OWN_FRAMES_MAX 8
+
+#define RULE_CACHE_BITS 14
+#define RULE_CACHE_SIZE (1u << RULE_CACHE_BITS)
+
+/* One entry: the rule packed in a word, and that word xor-ed with the code
+ * address. A reader that sees halves of two different writes gets a check
+ * that fails, so no lock is needed. */
+struct cached_rule {
+	_Atomic uint64_t check;
+	_Atomic uint64_t packed;
+};
+
+static struct cached_rule *rule_cache;
+static uintptr_t main_stack_hi;
+static pid_t main_tid;
+bool lt_fast_unwind_enabled = true;
+
+static uint64_t pack(const struct lt_unwind_rule *r)
+{
+	return (uint64_t)r->kind | (uint64_t)r->cfa_from_rbp << 2 | (uint64_t)r->rbp_saved << 3 |
+	       (uint64_t)(uint16_t)r->cfa_off << 8 | (uint64_t)(uint16_t)r->ra_off << 24 |
+	       (uint64_t)(uint16_t)r->rbp_off << 40;
+}
+
+static inline uint32_t slot_of(uintptr_t pc)
+{
+	return (uint32_t)((pc * 0x9e3779b97f4a7c15ull) >> (64 - RULE_CACHE_BITS));
+}
+
+static LT_NOINLINE void fill_rule(uintptr_t pc, struct lt_unwind_rule *r)
+{
+	if (!lt_cfi_rule(pc, r))
+		r->kind = LT_RULE_NONE;
+	uint64_t v = pack(r);
+	struct cached_rule *e = &rule_cache[slot_of(pc)];
+	atomic_store_explicit(&e->packed, v, memory_order_relaxed);
+	atomic_store_explicit(&e->check, v ^ pc, memory_order_relaxed);
+}
+
+/* The packed rule for pc; fields are taken apart in registers. */
+static inline uint64_t rule_for(uintptr_t pc)
+{
+	struct cached_rule *e = &rule_cache[slot_of(pc)];
+	uint64_t check = atomic_load_explicit(&e->check, memory_order_relaxed);
+	uint64_t v = atomic_load_explicit(&e->packed, memory_order_relaxed);
+	if (LT_LIKELY((check ^ v) == pc && check != 0))
+		return v;
+	struct lt_unwind_rule r;
+	fill_rule(pc, &r);
+	return pack(&r);
+}
+
+#define RULE_KIND(v) ((unsigned)(v) & 3)
+#define RULE_FROM_RBP(v) (((v) >> 2) & 1)
+#define RULE_RBP_SAVED(v) (((v) >> 3) & 1)
+#define RULE_CFA_OFF(v) ((intptr_t)(int16_t)((v) >> 8))
+#define RULE_RA_OFF(v) ((intptr_t)(int16_t)((v) >> 24))
+#define RULE_RBP_OFF(v) ((intptr_t)(int16_t)((v) >> 40))
+
+static void find_main_stack(void)
+{
+	struct lt_maps maps;
+	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+	if (lt_maps_read(&maps) != 0)
+		return;
+	const struct lt_region *r = lt_maps_find(&maps, sp);
+	if (r)
+		main_stack_hi = r->hi;
+	lt_maps_release(&maps);
+}
 
 void lt_backtrace_init(void)
 {
 	/* Per-thread caches avoid the global cache's lock on every unwind. */
 	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+	rule_cache = lt_os_map(sizeof(*rule_cache) * RULE_CACHE_SIZE);
+	main_tid = (pid_t)syscall(SYS_gettid);
+	find_main_stack();
+}
+
+/* Cold, once per thread: the bounds every stack read is checked against. */
+static LT_NOINLINE void learn_stack(struct lt_thread *t)
+{
+	pthread_attr_t attr;
+	void *addr;
+	size_t size;
+	t->stack_known = true;
+	if ((pid_t)syscall(SYS_gettid) == main_tid) {
+		t->stack_hi = main_stack_hi;
+		t->stack_lo = main_stack_hi ? main_stack_hi - (64ul << 20) : 0;
+		return;
+	}
+	if (pthread_getattr_np(pthread_self(), &attr) != 0)
+		return;
+	if (pthread_attr_getstack(&attr, &addr, &size) == 0) {
+		t->stack_lo = (uintptr_t)addr;
+		t->stack_hi = (uintptr_t)addr + size;
+	}
+	pthread_attr_destroy(&attr);
 }
 
 static inline bool own_frame(uintptr_t ip)
@@ -22,7 +130,7 @@ static inline bool own_frame(uintptr_t ip)
 	return ip >= lt_self_lo && ip < lt_self_hi;
 }
 
-uint32_t lt_backtrace(uintptr_t entry, uintptr_t *frames, uint32_t max)
+uint32_t lt_backtrace_full(uintptr_t entry, uintptr_t *frames, uint32_t max)
 {
 	void *raw[LT_SNAP_MAX_DEPTH + OWN_FRAMES_MAX];
 	int want = (int)max - 1 + OWN_FRAMES_MAX;
@@ -36,4 +144,61 @@ uint32_t lt_backtrace(uintptr_t entry, uintptr_t *frames, uint32_t max)
 	for (; i < n && depth < max; i++)
 		frames[depth++] = (uintptr_t)raw[i];
 	return depth;
+}
+
+/* Walks with cached rules; returns 0 when it must hand over to libunwind. */
+static inline uint32_t walk(struct lt_thread *t, uintptr_t entry, uintptr_t *frames,
+			    uint32_t max)
+{
+	uintptr_t ip, sp, bp;
+	__asm__ volatile("lea 0(%%rip), %0\n\tmov %%rsp, %1\n\tmov %%rbp, %2"
+			 : "=r"(ip), "=r"(sp), "=r"(bp));
+	const uintptr_t lo = t->stack_lo, hi = t->stack_hi;
+	if (sp < lo || sp >= hi)
+		return 0;   /* on a signal stack, or bounds unknown */
+	uint32_t depth = 0;
+	bool first = true;
+	frames[depth++] = entry;
+	while (depth < max) {
+		uint64_t r = rule_for(first ? ip : ip - 1);
+		if (LT_UNLIKELY(RULE_KIND(r) != LT_RULE_FRAME)) {
+			if (RULE_KIND(r) == LT_RULE_END)
+				break;
+			return 0;
+		}
+		uintptr_t cfa = (RULE_FROM_RBP(r) ? bp : sp) + RULE_CFA_OFF(r);
+		uintptr_t ra_at = cfa + RULE_RA_OFF(r);
+		/* Every read stays inside this thread's stack, above the
+		 * current frame: garbage stops the walk, never faults. */
+		if (LT_UNLIKELY(cfa <= sp || cfa > hi || ra_at < sp || ra_at + 8 > hi))
+			break;
+		if (RULE_RBP_SAVED(r)) {
+			uintptr_t bp_at = cfa + RULE_RBP_OFF(r);
+			if (LT_UNLIKELY(bp_at < sp || bp_at + 8 > hi))
+				break;
+			bp = *(const uintptr_t *)bp_at;
+		}
+		ip = *(const uintptr_t *)ra_at;
+		sp = cfa;
+		first = false;
+		if (!ip)
+			break;
+		if (depth == 1 && own_frame(ip))
+			continue;   /* the interposer and recorder: ours */
+		frames[depth++] = ip;
+	}
+	return depth;
+}
+
+uint32_t lt_backtrace(uintptr_t entry, uintptr_t *frames, uint32_t max)
+{
+	struct lt_thread *t = &lt_self;
+	if (LT_LIKELY(lt_fast_unwind_enabled && rule_cache)) {
+		if (LT_UNLIKELY(!t->stack_known))
+			learn_stack(t);
+		uint32_t depth = walk(t, entry, frames, max);
+		if (LT_LIKELY(depth))
+			return depth;
+	}
+	return lt_backtrace_full(entry, frames, max);
 }

@@ -68,7 +68,9 @@ struct lt_counter_slot;
 
 struct lt_thread {
 	unsigned depth;           /* >0: inside our own code, pass calls through */
+	bool stack_known;
 	struct lt_counter_slot *counters;
+	uintptr_t stack_lo, stack_hi;  /* bounds for the fast unwinder */
 };
 
 extern LT_TLS struct lt_thread lt_self LT_HIDDEN;
@@ -151,6 +153,10 @@ void lt_depot_init(void) LT_HIDDEN;
 /* HOT. Fills frames[0] with entry (the interposed function's address) and
  * frames[1..] with the return addresses of its callers. Returns the depth. */
 uint32_t lt_backtrace(uintptr_t entry, uintptr_t *frames, uint32_t max) LT_HIDDEN;
+/* The same with libunwind alone: the reference the fast path is tested
+ * against, and its fallback. */
+uint32_t lt_backtrace_full(uintptr_t entry, uintptr_t *frames, uint32_t max) LT_HIDDEN;
+extern bool lt_fast_unwind_enabled LT_HIDDEN;
 void lt_backtrace_init(void) LT_HIDDEN;
 
 /* ---- modules (modules.c) ---- */
