@@ -46,3 +46,13 @@ unit: build
 
 clean:
 	rm -rf $(BUILD)
+
+# Overhead next to LeakSanitizer, heaptrack and valgrind; about 10 minutes
+# (BENCH_QUICK=1: about 1). Table on stdout and in $(BUILD)/bench/results.md.
+BENCH_DEPS = gcc python3 sqlite3 heaptrack liblsan0 valgrind
+
+.PHONY: bench
+bench: deps
+	@$(MAKE) --no-print-directory deps DEPS="$(BENCH_DEPS)"
+	@$(MAKE) --no-print-directory build
+	BENCH_BUILD=$(BUILD) python3 bench/run.py

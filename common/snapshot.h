@@ -63,7 +63,7 @@ struct lt_snap_process {
  * zero padding to a multiple of 8. */
 struct lt_snap_module {
 	uint64_t bias;            /* load bias: runtime address - ELF vaddr */
-	uint64_t lo, hi;          /* runtime range of the executable segments */
+	uint64_t lo, hi;          /* runtime range of its PT_LOAD segments */
 	uint32_t load_epoch;      /* module epoch at which it was seen loaded */
 	uint32_t unload_epoch;    /* epoch of its dlclose, LT_EPOCH_NONE if loaded */
 	uint16_t build_id_len;

@@ -8,8 +8,9 @@
  *                     (g_interior points 16 bytes into it)
  *   definitely lost:  a 16-byte pair struct, malloc <- make_pair <- main,
  *                     "80 (16 direct, 64 indirect)": it heads two lost
- *   indirectly lost:  2 blocks of 32 bytes, malloc <- make_child
- *                     <- make_pair <- main
+ *   indirectly lost:  32 bytes, malloc <- make_child <- make_pair <- main,
+ *                     twice: make_pair calls make_child from two lines,
+ *                     so these are two records of 1 block each
  * No stdio. Heap: 5 allocs, 0 frees, 64 + 96 + 16 + 64 = 240 bytes. */
 #include <stdlib.h>
 #include <string.h>

@@ -17,6 +17,8 @@
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 
+#include <dlfcn.h>
+
 #include "cfi.h"
 #include "maps.h"
 #include "preload-private.h"
@@ -37,6 +39,8 @@ struct cached_rule {
 };
 
 static struct cached_rule *rule_cache;
+extern int _dl_find_object(void *pc, struct dl_find_object *result) __attribute__((weak));
+
 static uintptr_t main_stack_hi;
 static pid_t main_tid;
 bool lt_fast_unwind_enabled = true;
@@ -201,4 +205,30 @@ uint32_t lt_backtrace(uintptr_t entry, uintptr_t *frames, uint32_t max)
 			return depth;
 	}
 	return lt_backtrace_full(entry, frames, max);
+}
+
+/* Cold. The stack pointer of the innermost frame that belongs neither to
+ * this library nor to the object holding `inside` (libc, for exit): where
+ * the program's own live frames begin. 0 when there is none. */
+uintptr_t lt_first_foreign_frame_sp(const void *inside)
+{
+	struct dl_find_object dfo;
+	unw_context_t uc;
+	unw_cursor_t cursor;
+	uintptr_t lo = 0, hi = 0;
+
+	if (_dl_find_object && _dl_find_object((void *)inside, &dfo) == 0) {
+		lo = (uintptr_t)dfo.dlfo_map_start;
+		hi = (uintptr_t)dfo.dlfo_map_end;
+	}
+	if (unw_getcontext(&uc) != 0 || unw_init_local(&cursor, &uc) != 0)
+		return 0;
+	for (int depth = 0; depth < 1024 && unw_step(&cursor) > 0; depth++) {
+		unw_word_t ip, sp;
+		unw_get_reg(&cursor, UNW_REG_IP, &ip);
+		unw_get_reg(&cursor, UNW_REG_SP, &sp);
+		if (!own_frame(ip) && !(ip >= lo && ip < hi))
+			return sp;
+	}
+	return 0;
 }

@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "preload-private.h"
@@ -19,6 +20,29 @@ static void keep_stderr(void)
 	lt_stderr_fd = fcntl(2, F_DUPFD_CLOEXEC, 600);
 	if (lt_stderr_fd < 0)
 		lt_stderr_fd = fcntl(2, F_DUPFD_CLOEXEC, 3);
+}
+
+int __cxa_atexit(void (*fn)(void *), void *arg, void *dso_handle);
+
+/* Runs from exit() after every other exit handler, the program's atexit
+ * functions and _dl_fini (which ran the destructors of every object)
+ * included: it was registered before __libc_start_main registered
+ * _dl_fini, and handlers run last-in first-out. It is registered with no
+ * DSO handle so that our own destructor does not run it early.
+ *
+ * The exiting thread's stack is scanned from the frame that called exit
+ * (main's caller when main returned): the frames of exit's machinery in
+ * between hold stale copies of the program's pointers in slots they never
+ * wrote, which valgrind, tracking definedness, ignores. */
+static void lt_at_exit(void *unused)
+{
+	(void)unused;
+	if (atomic_flag_test_and_set(&exit_reported))
+		return;
+	uintptr_t sp = lt_first_foreign_frame_sp((const void *)exit);
+	if (!sp)
+		sp = (uintptr_t)__builtin_frame_address(0);
+	lt_report_now(LT_REASON_EXIT, sp);
 }
 
 static void after_fork_in_child(void)
@@ -38,17 +62,7 @@ __attribute__((constructor)) static void lt_start(int argc, char **argv, char **
 	keep_stderr();
 	lt_modules_refresh();
 	pthread_atfork(NULL, NULL, after_fork_in_child);
+	__cxa_atexit(lt_at_exit, NULL, NULL);
 	lt_config_scrub_environment();
 	lt_self.depth--;
-}
-
-/* Runs from _dl_fini: after the program's atexit handlers and the
- * destructors of every object loaded after us, whichever thread called
- * exit. */
-__attribute__((destructor)) static void lt_finish(void)
-{
-	if (atomic_flag_test_and_set(&exit_reported))
-		return;
-	/* What lies below this frame is exit's and ours, not the program's. */
-	lt_report_now(LT_REASON_EXIT, (uintptr_t)__builtin_frame_address(0));
 }

@@ -157,6 +157,7 @@ uint32_t lt_backtrace(uintptr_t entry, uintptr_t *frames, uint32_t max) LT_HIDDE
  * against, and its fallback. */
 uint32_t lt_backtrace_full(uintptr_t entry, uintptr_t *frames, uint32_t max) LT_HIDDEN;
 extern bool lt_fast_unwind_enabled LT_HIDDEN;
+uintptr_t lt_first_foreign_frame_sp(const void *inside) LT_HIDDEN;
 void lt_backtrace_init(void) LT_HIDDEN;
 
 /* ---- modules (modules.c) ---- */

@@ -22,12 +22,18 @@ extern char **environ;
 
 static _Atomic uint32_t report_sequence;
 
+/* The snapshot's descriptor must not be 0, 1 or 2 (free when the program
+ * closed them): the reporter gets our copy of stderr as its fd 2. */
 static int open_snapshot_file(void)
 {
 	int fd = memfd_create("leaktrace-snapshot", 0);
-	if (fd >= 0)
-		return fd;
-	fd = open("/tmp", O_TMPFILE | O_RDWR, 0600);
+	if (fd < 0)
+		fd = open("/tmp", O_TMPFILE | O_RDWR, 0600);
+	if (fd >= 0 && fd <= 2) {
+		int high = fcntl(fd, F_DUPFD, 3);
+		close(fd);
+		fd = high;
+	}
 	return fd;
 }
 

@@ -386,6 +386,20 @@ static uintptr_t find_tcb(struct scan *s, const struct lt_region *r)
 	return 0;
 }
 
+/* A thread that exited leaves its thread vector (DTV) allocated, pointed
+ * to from its descriptor in the cached stack; glibc frees it at exit under
+ * valgrind, so it is libc's bookkeeping, not a leak of the program. The
+ * descriptor's second word points one entry (16 bytes) into the vector. */
+static void keep_dtv_of_dead_thread(struct scan *s, uintptr_t tcb)
+{
+	uintptr_t dtv_plus_one;
+	if (s->mem_fd < 0 || pread(s->mem_fd, &dtv_plus_one, sizeof(dtv_plus_one),
+				   (off_t)(tcb + sizeof(uintptr_t))) != sizeof(dtv_plus_one))
+		return;
+	if (dtv_plus_one >= 16)
+		mark_from(s, dtv_plus_one - 16, true);
+}
+
 static bool is_live_tcb(const struct lt_world *w, uintptr_t tcb)
 {
 	if (tcb == w->self_tcb)
@@ -464,8 +478,10 @@ static void scan_roots(struct scan *s, const struct lt_world *w, uintptr_t self_
 			/* The stack of a thread that exited, cached by glibc:
 			 * not a root, unless some thread could not be stopped
 			 * and this might be its stack. */
-			if (tcb && !is_live_tcb(w, tcb) && !w->unstopped)
+			if (tcb && !is_live_tcb(w, tcb) && !w->unstopped) {
+				keep_dtv_of_dead_thread(s, tcb);
 				continue;
+			}
 		}
 		const char *base = strrchr(r->path, '/');
 		s->root_is_libc = base && strncmp(base, "/libc.so", 8) == 0;

@@ -1,0 +1,98 @@
+/* Where reports go: the text report to log_file or to the given stream
+ * (standard error), the XML report to xml_file; %p in a file name is the
+ * pid of the traced program, taken from the snapshot.
+ * Context: offline side only. A file that cannot be opened loses only its
+ * own report: the text report falls back to standard error. */
+#include <errno.h>
+#include <string.h>
+
+#include "report.h"
+
+static FILE *open_output(const char *what, const char *pattern,
+			 const struct lt_snapshot *snap, FILE *diag)
+{
+	char path[LT_OPT_PATH_MAX + 64];
+	FILE *f;
+	if (lt_expand_path(pattern, (pid_t)snap->process.pid, path, sizeof(path)) != 0) {
+		fprintf(diag, "leaktrace: %s '%s': bad %% sequence or name too long\n",
+			what, pattern);
+		return NULL;
+	}
+	f = fopen(path, "we");
+	if (!f)
+		fprintf(diag, "leaktrace: cannot create %s '%s': %s\n", what, path,
+			strerror(errno));
+	return f;
+}
+
+static int render_to(const struct lt_report_ops *ops, FILE *out, const char *name,
+		     const struct lt_snapshot *snap, const struct lt_records *recs,
+		     const struct lt_frame_source *src, const struct lt_options *opts,
+		     const char *tool_path, FILE *diag)
+{
+	int rc = lt_report_render(ops, out, snap, recs, src, opts, tool_path);
+	if (rc)
+		fprintf(diag, "leaktrace: writing the %s report failed: %s\n", name,
+			strerror(errno));
+	return rc;
+}
+
+static int write_text(const struct lt_snapshot *snap, const struct lt_records *recs,
+		      const struct lt_frame_source *src, const struct lt_options *opts,
+		      const char *tool_path, FILE *text_out, FILE *diag)
+{
+	FILE *f = NULL;
+	int rc;
+	if (opts->log_file[0]) {
+		f = open_output("log file", opts->log_file, snap, diag);
+		if (!f)
+			fprintf(diag, "leaktrace: writing the report to standard error instead\n");
+	}
+	rc = render_to(&lt_report_text_ops, f ? f : text_out, "text", snap, recs, src,
+		       opts, tool_path, diag);
+	if (f && fclose(f) != 0 && !rc) {
+		fprintf(diag, "leaktrace: writing the text report failed: %s\n", strerror(errno));
+		rc = -1;
+	}
+	return f || !opts->log_file[0] ? rc : -1;
+}
+
+static int write_xml(const struct lt_snapshot *snap, const struct lt_records *recs,
+		     const struct lt_frame_source *src, const struct lt_options *opts,
+		     const char *tool_path, FILE *diag)
+{
+	FILE *f;
+	int rc;
+	if (!opts->xml_file[0]) {
+		fprintf(diag, "leaktrace: xml=yes needs xml_file=FILE: no XML report written\n");
+		return -1;
+	}
+	f = open_output("XML file", opts->xml_file, snap, diag);
+	if (!f)
+		return -1;
+	rc = render_to(&lt_report_xml_ops, f, "XML", snap, recs, src, opts, tool_path, diag);
+	if (fclose(f) != 0 && !rc) {
+		fprintf(diag, "leaktrace: writing the XML report failed: %s\n", strerror(errno));
+		rc = -1;
+	}
+	return rc;
+}
+
+int lt_report_write(const struct lt_snapshot *snap, const struct lt_frame_source *src,
+		    const struct lt_options *opts, const char *tool_path,
+		    FILE *text_out, FILE *diag)
+{
+	struct lt_records recs;
+	int rc = 0;
+	if (lt_records_build(snap, opts->num_callers, &recs) != 0) {
+		fprintf(diag, "leaktrace: out of memory grouping %zu blocks\n", snap->nblocks);
+		return -1;
+	}
+	/* XML first: when the text goes to the terminal, the last thing on
+	 * screen stays the ERROR SUMMARY. */
+	if (opts->xml || opts->xml_file[0])
+		rc |= write_xml(snap, &recs, src, opts, tool_path, diag);
+	rc |= write_text(snap, &recs, src, opts, tool_path, text_out, diag);
+	lt_records_free(&recs);
+	return rc ? -1 : 0;
+}

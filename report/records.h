@@ -1,0 +1,45 @@
+/* Loss records: the blocks of a snapshot grouped the way valgrind groups
+ * them, by (allocation stack, kind), each with the bytes of the blocks it
+ * heads, sorted as valgrind prints them.
+ * Context: offline side only. */
+#ifndef LT_RECORDS_H
+#define LT_RECORDS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "snapshot.h"
+
+#define LT_NKINDS 5               /* enum lt_block_kind values */
+
+struct lt_loss_record {
+	uint32_t stack_id;        /* the (first) stack of this record */
+	uint8_t kind;             /* enum lt_block_kind */
+	uint64_t bytes;           /* sum of the sizes of its own blocks */
+	uint64_t blocks;
+	uint64_t indirect_bytes;  /* blocks lost through the ones it heads */
+	uint64_t indirect_blocks;
+};
+
+struct lt_records {
+	struct lt_loss_record *recs;
+	size_t count;
+	/* Per block kind, every block counted once (LEAK SUMMARY). */
+	uint64_t kind_bytes[LT_NKINDS], kind_blocks[LT_NKINDS];
+	uint64_t bytes, blocks;   /* all blocks in use (HEAP SUMMARY) */
+};
+
+/* Groups and sorts. When max_frames is not 0, stacks that agree on their
+ * first max_frames frames form one record, as valgrind's stacks are cut to
+ * --num-callers before they are compared. Returns 0, or -1 when out of
+ * memory. */
+int lt_records_build(const struct lt_snapshot *snap, unsigned max_frames,
+		     struct lt_records *out);
+
+void lt_records_free(struct lt_records *r);
+
+/* Sort rank of a kind: valgrind's order (definitely < indirectly <
+ * possibly lost < still reachable), then blocks not classified. */
+unsigned lt_kind_rank(unsigned kind);
+
+#endif

@@ -1,0 +1,118 @@
+/* One module file of the snapshot, opened with libdwfl on first use, at the
+ * load bias the program had. A file whose build-id differs from the one
+ * recorded at run time has changed since: its symbols and DWARF would point
+ * at the wrong code, so it is not used (said once), and frames in it show
+ * as "??? (in /path)". Separate debug files are found by build-id under
+ * /usr/lib/debug, and through debuginfod when DEBUGINFOD_URLS is set
+ * (dwfl_standard_find_debuginfo does both).
+ * Context: offline side only. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "symbolizer-private.h"
+
+static char *debuginfo_path;      /* NULL: libdwfl's default search path */
+
+static const Dwfl_Callbacks callbacks = {
+	.find_elf = dwfl_build_id_find_elf,
+	.find_debuginfo = dwfl_standard_find_debuginfo,
+	.section_address = dwfl_offline_section_address,
+	.debuginfo_path = &debuginfo_path,
+};
+
+enum outcome { OPENED, UNREADABLE, CHANGED };
+
+static bool same_build_id(const struct lt_module *m, Dwfl_Module *dwmod)
+{
+	const unsigned char *bits;
+	GElf_Addr vaddr;
+	int n;
+	/* Nothing recorded: nothing to compare, trust the file. */
+	if (!m->build_id_len)
+		return true;
+	n = dwfl_module_build_id(dwmod, &bits, &vaddr);
+	return n > 0 && (size_t)n == m->build_id_len &&
+	       memcmp(bits, m->build_id, m->build_id_len) == 0;
+}
+
+static enum outcome report_file(struct lt_image *img, const char *file)
+{
+	const struct lt_module *m = img->mod;
+	Dwfl *dwfl = dwfl_begin(&callbacks);
+	Dwfl_Module *dwmod;
+	if (!dwfl)
+		return UNREADABLE;
+	dwfl_report_begin(dwfl);
+	/* add_p_vaddr: base is the load bias, as dl_iterate_phdr gave it. */
+	dwmod = dwfl_report_elf(dwfl, m->path, file, -1, m->bias, true);
+	dwfl_report_end(dwfl, NULL, NULL);
+	if (!dwmod) {
+		dwfl_end(dwfl);
+		return UNREADABLE;
+	}
+	if (!same_build_id(m, dwmod)) {
+		dwfl_end(dwfl);
+		return CHANGED;
+	}
+	img->dwfl = dwfl;
+	img->dwmod = dwmod;
+	img->state = LT_IMAGE_OK;
+	/* Out of memory here only costs the names: lines still resolve. */
+	lt_symtab_build(dwmod, &img->symtab);
+	return OPENED;
+}
+
+/* The separate debug file named by the recorded build-id carries the
+ * symbol table and DWARF too: enough when the module file itself is gone
+ * or was replaced. */
+static bool report_debug_file(struct lt_image *img)
+{
+	const struct lt_module *m = img->mod;
+	char path[64 + 2 * 256];
+	size_t n;
+	if (m->build_id_len < 2 || m->build_id_len > 128)
+		return false;
+	n = (size_t)snprintf(path, sizeof(path), "/usr/lib/debug/.build-id/%02x/",
+			     m->build_id[0]);
+	for (size_t i = 1; i < m->build_id_len; i++)
+		n += (size_t)snprintf(path + n, sizeof(path) - n, "%02x", m->build_id[i]);
+	snprintf(path + n, sizeof(path) - n, ".debug");
+	if (access(path, R_OK) != 0)
+		return false;
+	return report_file(img, path) == OPENED;
+}
+
+void lt_image_open(struct lt_image *img, FILE *diag)
+{
+	const struct lt_module *m = img->mod;
+	enum outcome r;
+	if (img->state != LT_IMAGE_UNOPENED)
+		return;
+	img->state = LT_IMAGE_NO_SYMBOLS;
+	if (!m->path[0])
+		return;
+	r = report_file(img, m->path);
+	if (r == OPENED || report_debug_file(img))
+		return;
+	if (!diag)
+		return;
+	if (r == CHANGED)
+		fprintf(diag, "leaktrace: %s has changed since the program ran (build-id differs): "
+			"its frames are shown without symbols\n", m->path);
+	else if (m->path[0] == '/')
+		/* Relative names are pseudo-modules such as linux-vdso.so.1. */
+		fprintf(diag, "leaktrace: cannot read %s: %s: its frames are shown without symbols\n",
+			m->path, access(m->path, R_OK) != 0 ? strerror(errno) : dwfl_errmsg(-1));
+}
+
+void lt_image_close(struct lt_image *img)
+{
+	lt_symtab_free(&img->symtab);
+	lt_addrmap_free(&img->cus);
+	if (img->dwfl)
+		dwfl_end(img->dwfl);
+	img->dwfl = NULL;
+	img->dwmod = NULL;
+}

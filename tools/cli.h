@@ -1,0 +1,46 @@
+/* Pieces shared by the leaktrace subcommands: option words, usage, the
+ * path of the running executable.
+ * Context: the leaktrace command (offline side). */
+#ifndef LT_CLI_H
+#define LT_CLI_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "options.h"
+
+/* Exit statuses of the command itself. */
+#define LT_EXIT_INPUT 1           /* unreadable snapshot, unwritable report */
+#define LT_EXIT_USAGE 2           /* bad option or arguments */
+
+/* Option words as typed, kept to be applied in order over a base (the
+ * environment's or the snapshot's options). */
+struct lt_cli_options {
+	const char **words;       /* "--name=value" */
+	size_t count;
+};
+
+enum lt_cli_word { LT_CLI_OPTION, LT_CLI_END, LT_CLI_ERROR };
+
+/* Classifies argv word arg: an option of the table (checked against a
+ * scratch copy of the options and remembered in cli), the end of the
+ * options (a non-option word; "--" is left to the caller), or an error
+ * already said on stderr. */
+enum lt_cli_word lt_cli_take(struct lt_cli_options *cli, const char *arg,
+			     struct lt_options *scratch);
+
+/* Applies the remembered words over o. They were checked by lt_cli_take,
+ * so this only fails when a caller skipped it. */
+int lt_cli_apply(const struct lt_cli_options *cli, struct lt_options *o,
+		 char *err, size_t errlen);
+
+/* The usage text with the options table. */
+void lt_cli_usage(FILE *out);
+
+/* The absolute path of the running executable, or NULL. */
+const char *lt_cli_self_path(void);
+
+int lt_launch_main(int argc, char **argv);
+int lt_report_main(int argc, char **argv);
+
+#endif
