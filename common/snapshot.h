@@ -90,7 +90,10 @@ struct lt_snap_block {
 	uint64_t size;
 	uint32_t stack_id;
 	uint8_t kind;             /* enum lt_block_kind */
-	uint8_t reserved[3];
+	uint8_t heuristic;        /* enum lt_snap_heuristic: how a REACHABLE
+				     block was reached through an interior
+				     pointer, 0 if by a start pointer */
+	uint8_t reserved[2];
 	uint32_t head;            /* for LT_KIND_INDIRECT: index of the lost block
 				     heading its structure; else LT_NO_HEAD */
 	uint32_t reserved2;
@@ -105,13 +108,30 @@ enum lt_block_kind {
 	LT_KIND_REACHABLE = 4,
 };
 
+/* valgrind's interior-pointer heuristics, in valgrind's order. */
+enum lt_snap_heuristic {
+	LT_SNAP_HEUR_NONE = 0,
+	LT_SNAP_HEUR_STDSTRING = 1,
+	LT_SNAP_HEUR_LENGTH64 = 2,
+	LT_SNAP_HEUR_NEWARRAY = 3,
+	LT_SNAP_HEUR_MULTIPLEINHERITANCE = 4,
+};
+#define LT_SNAP_HEUR_COUNT 5
+
 /* TOTALS payload. */
 struct lt_snap_totals {
 	uint64_t allocs;          /* successful allocation calls, valgrind-counted */
 	uint64_t frees;
 	uint64_t bytes_allocated;
 	uint64_t dropped;         /* blocks whose record could not be kept */
+	uint32_t scan_flags;      /* LT_SCAN_* */
+	uint32_t unstopped_threads; /* threads that did not pause for the scan:
+				       their stacks were scanned whole */
 };
+
+/* TOTALS.scan_flags */
+#define LT_SCAN_CLASSIFIED 1u     /* kinds come from a reachability scan */
+#define LT_SCAN_INCOMPLETE 2u     /* not every thread could be listed */
 
 /* ---- Reader (offline side; allocates freely) ---- */
 

@@ -20,7 +20,7 @@
 #define MODULE_FIXED_SIZE 40u
 #define STACK_FIXED_SIZE 16u
 #define BLOCK_SIZE 32u
-#define TOTALS_SIZE 32u
+#define TOTALS_SIZE 40u
 #define LIST_HEADER_SIZE 8u
 
 _Static_assert(sizeof(struct lt_snap_file_header) == FILE_HEADER_SIZE, "layout");
@@ -445,7 +445,11 @@ static int check_block(struct parser *ps, const struct lt_snapshot *snap,
 {
 	if (b->kind > LT_KIND_REACHABLE)
 		return fail(ps, "BLOCKS section: block %zu has unknown kind %u", i, b->kind);
-	if (!all_zero(p + 21, 3) || le32(p + 28))
+	if (b->heuristic >= LT_SNAP_HEUR_COUNT ||
+	    (b->heuristic && b->kind != LT_KIND_REACHABLE))
+		return fail(ps, "BLOCKS section: block %zu has heuristic %u, which does not fit its kind",
+			    i, b->heuristic);
+	if (!all_zero(p + 22, 2) || le32(p + 28))
 		return fail(ps, "BLOCKS section: block %zu: reserved field is not zero", i);
 	if (!lt_snapshot_stack(snap, b->stack_id))
 		return fail(ps, "BLOCKS section: block %zu refers to stack id %u, which is not in the STACKS section",
@@ -507,6 +511,10 @@ static int parse_totals(struct parser *ps, struct lt_snapshot *snap)
 	snap->totals.frees = le64(s->p + 8);
 	snap->totals.bytes_allocated = le64(s->p + 16);
 	snap->totals.dropped = le64(s->p + 24);
+	snap->totals.scan_flags = le32(s->p + 32);
+	snap->totals.unstopped_threads = le32(s->p + 36);
+	if (snap->totals.scan_flags & ~(LT_SCAN_CLASSIFIED | LT_SCAN_INCOMPLETE))
+		return fail(ps, "TOTALS section: unknown scan flags %#x", snap->totals.scan_flags);
 	return 0;
 }
 

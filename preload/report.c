@@ -182,6 +182,9 @@ static void take_consistent_view(struct lt_scan_result *scan, struct lt_snap_tot
 		lt_log("the reachability scan could not complete; blocks are reported unclassified");
 	lt_counters_total(totals);
 	totals->dropped = lt_table_dropped();
+	totals->scan_flags = (scan->classified ? LT_SCAN_CLASSIFIED : 0) |
+			     (world.incomplete ? LT_SCAN_INCOMPLETE : 0);
+	totals->unstopped_threads = world.unstopped;
 	lt_world_resume(&world);
 }
 

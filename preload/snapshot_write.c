@@ -181,6 +181,8 @@ static void fill_blocks(struct counting *c)
 			.size = sb->size,
 			.stack_id = sb->stack_id,
 			.kind = c->scan->classified ? sb->kind : LT_KIND_UNCLASSIFIED,
+			.heuristic = c->scan->classified && sb->kind == LT_KIND_REACHABLE
+					     ? sb->heuristic : 0,
 			.head = c->scan->classified ? sb->parent : LT_NO_HEAD,
 		};
 		lt_out_write(c->o, &b, sizeof(b));

@@ -1,4 +1,5 @@
-"""Writes the large C file compiled by the cc1 workload.
+"""Writes the C file compiled by the cc1 workload: 64 functions, about
+1600 lines at SCALE 1 (as large as cc1 -O2 compiles in under a second).
 
     python3 gencc.py SCALE OUT.c
     $(gcc -print-prog-name=cc1) -quiet -O2 OUT.c -o /dev/null

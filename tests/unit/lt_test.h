@@ -48,6 +48,7 @@ struct test_block {
 	uint32_t stack_id;
 	uint8_t kind;
 	uint32_t head;            /* 0 in a literal means LT_NO_HEAD: see below */
+	uint8_t heuristic;        /* enum lt_snap_heuristic */
 };
 #define TB_HEAD(i) ((i) + 1)      /* test_block.head is index + 1, 0 = none */
 

@@ -103,7 +103,7 @@ static void write_blocks(struct tw *w, const struct test_snap *s)
 		tw_u64(w, b->size);
 		tw_u32(w, b->stack_id);
 		tw_u8(w, b->kind);
-		tw_u8(w, 0);
+		tw_u8(w, b->heuristic);
 		tw_u16(w, 0);
 		tw_u32(w, b->head ? b->head - 1 : LT_NO_HEAD);
 		tw_u32(w, 0);
@@ -172,6 +172,8 @@ static void write_totals(struct tw *w, const struct test_snap *s)
 	tw_u64(w, s->totals.frees);
 	tw_u64(w, s->totals.bytes_allocated);
 	tw_u64(w, s->totals.dropped);
+	tw_u32(w, s->totals.scan_flags);
+	tw_u32(w, s->totals.unstopped_threads);
 	tw_end_section(w, h);
 }
 
