@@ -133,6 +133,12 @@ struct lt_snap_totals {
 #define LT_SCAN_CLASSIFIED 1u     /* kinds come from a reachability scan */
 #define LT_SCAN_INCOMPLETE 2u     /* not every thread could be listed */
 
+/* Exit status of `leaktrace report --raw-fd=N`, the reporter the preloaded
+ * library runs: 0 rendered, no leak of a kind in errors_for_leak_kinds;
+ * LT_REPORT_STATUS_ERRORS rendered, and such leaks were found; anything
+ * else, the report failed. */
+#define LT_REPORT_STATUS_ERRORS 3
+
 /* ---- Reader (offline side; allocates freely) ---- */
 
 struct lt_module {

@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -42,13 +43,23 @@ static void lt_at_exit(void *unused)
 	uintptr_t sp = lt_first_foreign_frame_sp((const void *)exit);
 	if (!sp)
 		sp = (uintptr_t)__builtin_frame_address(0);
-	lt_report_now(LT_REASON_EXIT, sp);
+	int status = lt_report_now(LT_REASON_EXIT, sp);
+	/* valgrind's --error-exitcode: the program's output is flushed as
+	 * exit would, then the process ends with the requested status. */
+	if (status == LT_REPORT_STATUS_ERRORS && lt_opts.error_exitcode) {
+		fflush(NULL);
+		_exit((int)lt_opts.error_exitcode);
+	}
 }
 
 static void after_fork_in_child(void)
 {
-	/* A forked child reports for itself at its own exit. */
-	atomic_flag_clear(&exit_reported);
+	/* A forked child reports for itself at its own exit, unless asked
+	 * to stay silent. */
+	if (lt_opts.child_silent_after_fork)
+		atomic_flag_test_and_set(&exit_reported);
+	else
+		atomic_flag_clear(&exit_reported);
 }
 
 /* glibc passes argc, argv and envp to constructors of shared objects. */
