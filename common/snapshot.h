@@ -44,6 +44,7 @@ enum lt_snap_reason {
 	LT_REASON_EXIT = 1,
 	LT_REASON_SIGNAL = 2,
 	LT_REASON_API = 3,
+	LT_REASON_INTERVAL = 4,
 };
 
 /* PROCESS payload: this fixed part, then three strings, each a u32 length

@@ -262,7 +262,7 @@ static int parse_process(struct parser *ps, struct lt_snapshot *snap, struct sto
 	snap->process.sequence = le32(c.p + 20);
 	c.p += PROCESS_FIXED_SIZE;
 	c.left -= PROCESS_FIXED_SIZE;
-	if (snap->process.reason < LT_REASON_EXIT || snap->process.reason > LT_REASON_API)
+	if (snap->process.reason < LT_REASON_EXIT || snap->process.reason > LT_REASON_INTERVAL)
 		return fail(ps, "PROCESS section: unknown reason %u", snap->process.reason);
 	if (take_string(ps, &c, "executable path", &exe, &exe_len) ||
 	    take_string(ps, &c, "command line", &cmd, &cmd_len) ||

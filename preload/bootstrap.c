@@ -72,6 +72,15 @@ static LT_NOINLINE LT_COLD void resolve_all(void)
 	RESOLVE(mremap, "mremap");
 	RESOLVE(dlopen, "dlopen");
 	RESOLVE(dlclose, "dlclose");
+	RESOLVE(sigaction, "sigaction");
+	RESOLVE(signal, "signal");
+}
+
+int lt_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+	if (!lt_real.sigaction && !lt_resolve_real())
+		return -1;
+	return lt_real.sigaction(sig, act, old);
 }
 
 bool lt_resolve_real(void)

@@ -17,7 +17,8 @@
  * back to libunwind. */
 extern int _dl_find_object(void *pc, struct dl_find_object *result) __attribute__((weak));
 
-enum { REG_RBP = 6, REG_RSP = 7, REG_RA = 16 };
+/* DWARF register numbers on x86-64 */
+enum { DW_RBP = 6, DW_RSP = 7, DW_RA = 16 };
 
 /* DW_EH_PE pointer encodings */
 enum {
@@ -205,10 +206,10 @@ enum { SAME = 0, AT_CFA = 1, OTHER = 2, UNDEF = 3 };
 
 static void set_reg(struct row *row, uint64_t reg, uint8_t how, int64_t off)
 {
-	if (reg == REG_RBP) {
+	if (reg == DW_RBP) {
 		row->rbp_how = how;
 		row->rbp_off = off;
-	} else if (reg == REG_RA) {
+	} else if (reg == DW_RA) {
 		row->ra_how = how;
 		row->ra_off = off;
 	}
@@ -236,8 +237,8 @@ static bool run_program(struct reader *r, const struct cie *c, struct row *row,
 			set_reg(row, low, AT_CFA, (int64_t)uleb(r) * c->data_align);
 			continue;
 		case 3:
-			set_reg(row, low, low == REG_RBP ? initial->rbp_how : initial->ra_how,
-				low == REG_RBP ? initial->rbp_off : initial->ra_off);
+			set_reg(row, low, low == DW_RBP ? initial->rbp_how : initial->ra_how,
+				low == DW_RBP ? initial->rbp_off : initial->ra_off);
 			continue;
 		}
 		switch (op) {
@@ -248,8 +249,8 @@ static bool run_program(struct reader *r, const struct cie *c, struct row *row,
 		case 0x04: loc += fixed(r, 4) * c->code_align; if (loc > pc) return true; break;
 		case 0x05: reg = uleb(r); set_reg(row, reg, AT_CFA, (int64_t)uleb(r) * c->data_align); break;
 		case 0x06: reg = uleb(r);
-			set_reg(row, reg, reg == REG_RBP ? initial->rbp_how : initial->ra_how,
-				reg == REG_RBP ? initial->rbp_off : initial->ra_off);
+			set_reg(row, reg, reg == DW_RBP ? initial->rbp_how : initial->ra_how,
+				reg == DW_RBP ? initial->rbp_off : initial->ra_off);
 			break;
 		case 0x07: set_reg(row, uleb(r), UNDEF, 0); break;
 		case 0x08: set_reg(row, uleb(r), SAME, 0); break;
@@ -298,7 +299,7 @@ bool lt_cfi_rule(uintptr_t pc, struct lt_unwind_rule *out)
 		return false;
 	memcpy(&cie_off, fde + 4, 4);
 	if (cie_off == 0 || !parse_cie(fde + 4 - cie_off, &cie) || cie.signal_frame ||
-	    cie.ra_reg != REG_RA)
+	    cie.ra_reg != DW_RA)
 		return false;
 	struct reader r = { .p = fde + 8, .end = fde + 4 + len };
 	uintptr_t start = encoded(&r, cie.fde_enc, 0);
@@ -318,7 +319,7 @@ bool lt_cfi_rule(uintptr_t pc, struct lt_unwind_rule *out)
 	if (!run_program(&r, &cie, &row, &initial, start, pc))
 		return false;
 
-	if (row.cfa_other || (row.cfa_reg != REG_RSP && row.cfa_reg != REG_RBP))
+	if (row.cfa_other || (row.cfa_reg != DW_RSP && row.cfa_reg != DW_RBP))
 		return false;
 	if (row.ra_how == UNDEF) {
 		out->kind = LT_RULE_END;      /* outermost frame (_start, clone) */
@@ -330,7 +331,7 @@ bool lt_cfi_rule(uintptr_t pc, struct lt_unwind_rule *out)
 	    row.ra_off > 32767 || row.rbp_off < -32768 || row.rbp_off > 32767)
 		return false;
 	out->kind = LT_RULE_FRAME;
-	out->cfa_from_rbp = row.cfa_reg == REG_RBP;
+	out->cfa_from_rbp = row.cfa_reg == DW_RBP;
 	out->cfa_off = (int16_t)row.cfa_off;
 	out->ra_off = (int16_t)row.ra_off;
 	out->rbp_saved = row.rbp_how == AT_CFA;

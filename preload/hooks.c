@@ -74,6 +74,7 @@ __attribute__((constructor)) static void lt_start(int argc, char **argv, char **
 	lt_modules_refresh();
 	pthread_atfork(NULL, NULL, after_fork_in_child);
 	__cxa_atexit(lt_at_exit, NULL, NULL);
+	lt_ondemand_init();
 	lt_config_scrub_environment();
 	lt_self.depth--;
 }

@@ -13,6 +13,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <malloc.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -442,4 +443,31 @@ LT_EXPORT int dlclose(void *handle)
 	lt_modules_refresh();
 	errno = saved;
 	return rc;
+}
+
+/* ---- signals: the report signal stays the program's if it wants it ---- */
+
+static inline bool installs_handler(const struct sigaction *act)
+{
+	if (!act)
+		return false;
+	if (act->sa_flags & SA_SIGINFO)
+		return act->sa_sigaction != NULL;
+	return act->sa_handler != SIG_DFL && act->sa_handler != SIG_IGN;
+}
+
+LT_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+	if (installs_handler(act))
+		lt_ondemand_yield_signal(sig);
+	return lt_sigaction(sig, act, old);
+}
+
+LT_EXPORT __sighandler_t signal(int sig, __sighandler_t handler)
+{
+	if (handler != SIG_DFL && handler != SIG_IGN && handler != SIG_ERR)
+		lt_ondemand_yield_signal(sig);
+	if (LT_UNLIKELY(!lt_real.signal) && !lt_resolve_real())
+		return SIG_ERR;
+	return lt_real.signal(sig, handler);
 }

@@ -172,10 +172,16 @@ void lt_modules_refresh(void)
 	lt_self.depth--;
 }
 
+void lt_modules_foreach_unlocked(lt_module_visit_fn fn, void *ctx)
+{
+	/* An entry is complete before nmodules counts it. */
+	for (unsigned i = 0; modules && i < nmodules; i++)
+		fn(&modules[i].m, modules[i].build_id, modules[i].path, ctx);
+}
+
 void lt_modules_foreach(lt_module_visit_fn fn, void *ctx)
 {
 	lock_registry();
-	for (unsigned i = 0; modules && i < nmodules; i++)
-		fn(&modules[i].m, modules[i].build_id, modules[i].path, ctx);
+	lt_modules_foreach_unlocked(fn, ctx);
 	unlock_registry();
 }

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <signal.h>
 #include <sys/types.h>
 
 #include "options.h"
@@ -42,6 +43,8 @@ struct lt_real_functions {
 	void *(*mremap)(void *, size_t, size_t, int, ...);
 	void *(*dlopen)(const char *, int);
 	int (*dlclose)(void *);
+	int (*sigaction)(int, const struct sigaction *, struct sigaction *);
+	__sighandler_t (*signal)(int, __sighandler_t);
 };
 
 extern struct lt_real_functions lt_real LT_HIDDEN;
@@ -172,6 +175,8 @@ typedef void (*lt_module_visit_fn)(const struct lt_snap_module *m,
 				   const uint8_t *build_id, const char *path,
 				   void *ctx);
 void lt_modules_foreach(lt_module_visit_fn fn, void *ctx) LT_HIDDEN;
+/* The same without our lock, for a frozen copy of the process. */
+void lt_modules_foreach_unlocked(lt_module_visit_fn fn, void *ctx) LT_HIDDEN;
 
 /* Our own library's address range, so its frames can be left out. */
 extern uintptr_t lt_self_lo LT_HIDDEN, lt_self_hi LT_HIDDEN;
@@ -246,9 +251,17 @@ void lt_log(const char *msg) LT_HIDDEN;
 /* ---- snapshot (snapshot_write.c) and report hand-over (report.c) ---- */
 
 struct lt_scan_result;
+
+struct lt_snapshot_context {
+	enum lt_snap_reason reason;
+	uint32_t sequence;
+	pid_t pid, ppid;          /* of the traced program */
+	bool frozen;              /* written from a forked copy: take no lock */
+};
+
 /* Writes the snapshot; the blocks come from scan when given (with their
  * kinds), else from the live table as it is. */
-int lt_snapshot_write(int fd, enum lt_snap_reason reason, uint32_t sequence,
+int lt_snapshot_write(int fd, const struct lt_snapshot_context *ctx,
 		      const struct lt_scan_result *scan,
 		      const struct lt_snap_totals *totals) LT_HIDDEN;
 
@@ -257,5 +270,17 @@ int lt_snapshot_write(int fd, enum lt_snap_reason reason, uint32_t sequence,
  * stack starts (frames below it are ours). Returns the reporter's exit
  * status, or -1. */
 int lt_report_now(enum lt_snap_reason reason, uintptr_t self_sp) LT_HIDDEN;
+
+/* Shared with the report on demand (ondemand.c). */
+int lt_open_snapshot_file(void) LT_HIDDEN;
+char **lt_reporter_environment(void **mapping, size_t *mapping_size) LT_HIDDEN;
+
+/* Cold: installs the report signal's handler and the interval timer. */
+void lt_ondemand_init(void) LT_HIDDEN;
+/* The program installs a handler for sig: if it is the report signal,
+ * reports on demand stop (said once). Returns whether it was. */
+bool lt_ondemand_yield_signal(int sig) LT_HIDDEN;
+/* sigaction as glibc has it, never our interposed one. */
+int lt_sigaction(int sig, const struct sigaction *act, struct sigaction *old) LT_HIDDEN;
 
 #endif

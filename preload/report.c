@@ -1,6 +1,7 @@
-/* Hands a snapshot to the reporter: writes it to an in-memory file, keeps a
- * copy when asked, and runs `leaktrace report` on it with the program's
- * original stderr. Symbolizing and formatting happen in that separate
+/* The report at exit: classifies the blocks in-process, writes the
+ * snapshot to an in-memory file, keeps a copy when asked, and runs
+ * `leaktrace report` on it with the program's original stderr, waiting for
+ * it so that the report is complete when the program's process ends. Symbolizing and formatting happen in that separate
  * process, so DWARF parsing never runs inside the program.
  * Context: cold, on the thread that exits or asked for the report, with its
  * depth raised: the allocations posix_spawn makes pass through untraced. */
@@ -16,15 +17,14 @@
 #include "preload-private.h"
 #include "scan.h"
 #include "strbuf.h"
-#include "stw.h"
+#include "view.h"
 
 extern char **environ;
 
-static _Atomic uint32_t report_sequence;
 
 /* The snapshot's descriptor must not be 0, 1 or 2 (free when the program
  * closed them): the reporter gets our copy of stderr as its fd 2. */
-static int open_snapshot_file(void)
+int lt_open_snapshot_file(void)
 {
 	int fd = memfd_create("leaktrace-snapshot", 0);
 	if (fd < 0)
@@ -100,7 +100,7 @@ static bool keep_copy(int snap_fd, const char *pattern)
 
 /* The environment of the reporter: the program's, without what would make
  * the reporter trace itself. Built in a mapping of ours. */
-static char **reporter_environment(void **mapping, size_t *mapping_size)
+char **lt_reporter_environment(void **mapping, size_t *mapping_size)
 {
 	size_t n = 0;
 	for (char **e = environ; e && *e; e++)
@@ -133,7 +133,7 @@ static int run_reporter(int snap_fd)
 	lt_strbuf_puts(&sb, "--raw-fd=");
 	lt_strbuf_putu(&sb, (uint64_t)snap_fd);
 	char *argv[] = { lt_tool_path, "report", fd_arg, NULL };
-	char **envp = reporter_environment(&env_mapping, &env_size);
+	char **envp = lt_reporter_environment(&env_mapping, &env_size);
 	if (!envp)
 		return -1;
 
@@ -156,53 +156,29 @@ static int run_reporter(int snap_fd)
 	return -1;
 }
 
-#define MAX_STOPPED_THREADS 8192
-
-/* Pauses the program, classifies its blocks and takes the counters, all at
- * one instant; the program runs again before anything is written. */
-static void take_consistent_view(struct lt_scan_result *scan, struct lt_snap_totals *totals,
-				 uintptr_t self_sp)
-{
-	/* Kept for the life of the process: a signal arriving late may
-	 * still look at it. */
-	static struct lt_stopped_thread *storage;
-	static struct lt_world world;
-
-	if (!storage)
-		storage = lt_os_map(MAX_STOPPED_THREADS * sizeof(*storage));
-	memset(totals, 0, sizeof(*totals));
-	/* leak_check=no asks for the heap summary alone: no scan. */
-	if (!storage || lt_opts.leak_check == LT_LEAK_CHECK_NO) {
-		lt_counters_total(totals);
-		totals->dropped = lt_table_dropped();
-		return;
-	}
-	lt_world_stop(&world, storage, MAX_STOPPED_THREADS);
-	if (lt_scan_run(scan, &world, self_sp) != 0)
-		lt_log("the reachability scan could not complete; blocks are reported unclassified");
-	lt_counters_total(totals);
-	totals->dropped = lt_table_dropped();
-	totals->scan_flags = (scan->classified ? LT_SCAN_CLASSIFIED : 0) |
-			     (world.incomplete ? LT_SCAN_INCOMPLETE : 0);
-	totals->unstopped_threads = world.unstopped;
-	lt_world_resume(&world);
-}
-
 int lt_report_now(enum lt_snap_reason reason, uintptr_t self_sp)
 {
 	int saved = errno, rc = -1;
 	struct lt_scan_result scan = { 0 };
 	struct lt_snap_totals totals;
+	struct lt_snapshot_context ctx = {
+		.reason = reason,
+		.pid = getpid(),
+		.ppid = getppid(),
+	};
 
 	lt_self.depth++;
-	int fd = open_snapshot_file();
+	lt_report_lock();
+	int fd = lt_open_snapshot_file();
 	if (fd < 0) {
 		log_with_errno("cannot create the snapshot file", "", errno);
 		goto out;
 	}
-	take_consistent_view(&scan, &totals, self_sp);
-	uint32_t sequence = atomic_fetch_add(&report_sequence, 1) + 1;
-	int wrc = lt_snapshot_write(fd, reason, sequence, &scan, &totals);
+	struct lt_world *w = lt_view_stop();
+	lt_view_classify(w, &scan, &totals, self_sp, NULL);
+	lt_view_resume(w);
+	ctx.sequence = lt_next_report_sequence();
+	int wrc = lt_snapshot_write(fd, &ctx, &scan, &totals);
 	lt_scan_release(&scan);
 	if (wrc != 0) {
 		log_with_errno("cannot write the snapshot", "", errno);
@@ -216,6 +192,7 @@ int lt_report_now(enum lt_snap_reason reason, uintptr_t self_sp)
 out_close:
 	close(fd);
 out:
+	lt_report_unlock();
 	lt_self.depth--;
 	errno = saved;
 	return rc;

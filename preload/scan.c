@@ -518,7 +518,8 @@ static uint8_t kind_of(enum state st)
 	}
 }
 
-int lt_scan_run(struct lt_scan_result *out, const struct lt_world *w, uintptr_t self_sp)
+int lt_scan_run(struct lt_scan_result *out, const struct lt_world *w, uintptr_t self_sp,
+		const uintptr_t *self_regs)
 {
 	struct scan s = { .out = out, .mem_fd = -1 };
 	int rc;
@@ -541,6 +542,8 @@ int lt_scan_run(struct lt_scan_result *out, const struct lt_world *w, uintptr_t 
 	s.mem_fd = open("/proc/self/mem", O_RDONLY | O_CLOEXEC);
 
 	scan_roots(&s, w, self_sp);
+	if (self_regs)
+		scan_words(&s, self_regs, NGREG, true);
 	drain(&s, -1);
 	gather_cliques(&s);
 	for (size_t i = 0; i < s.n; i++) {

@@ -41,10 +41,11 @@ struct lt_scan_result {
 };
 
 /* Runs with the world stopped. self_sp: the reporting thread's stack
- * pointer where its live part starts. Returns 0 or -errno; on error the
- * blocks may still be there, unclassified. */
+ * pointer where its live part starts (0: its stack is ours alone);
+ * self_regs: its NGREG registers, or NULL. Returns 0 or -errno; on error
+ * the blocks may still be there, unclassified. */
 int lt_scan_run(struct lt_scan_result *out, const struct lt_world *w,
-		uintptr_t self_sp);
+		uintptr_t self_sp, const uintptr_t *self_regs);
 void lt_scan_release(struct lt_scan_result *out);
 
 #endif

@@ -60,7 +60,7 @@ static uint32_t read_proc(const char *path, char *buf, uint32_t cap)
 	return len;
 }
 
-static void write_process(struct lt_out *o, enum lt_snap_reason reason, uint32_t sequence)
+static void write_process(struct lt_out *o, const struct lt_snapshot_context *ctx)
 {
 	enum { SCRATCH = 64 * 1024 };
 	struct section s;
@@ -70,11 +70,11 @@ static void write_process(struct lt_out *o, enum lt_snap_reason reason, uint32_t
 	uint32_t len;
 
 	clock_gettime(CLOCK_REALTIME, &now);
-	p.pid = (uint32_t)getpid();
-	p.ppid = (uint32_t)getppid();
+	p.pid = (uint32_t)ctx->pid;
+	p.ppid = (uint32_t)ctx->ppid;
 	p.time_ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
-	p.reason = reason;
-	p.sequence = sequence;
+	p.reason = ctx->reason;
+	p.sequence = ctx->sequence;
 
 	begin_section(o, &s, LT_SNAP_PROCESS);
 	lt_out_write(o, &p, sizeof(p));
@@ -98,6 +98,7 @@ struct counting {
 	struct lt_out *o;
 	uint64_t count;
 	const struct lt_scan_result *scan;
+	bool frozen;
 };
 
 static void write_module(const struct lt_snap_module *m, const uint8_t *build_id,
@@ -140,10 +141,11 @@ static void write_block(uintptr_t addr, const struct lt_table_entry *e, void *da
 
 /* A list section: a count (u32 + u32 zero, or u64) patched in at the end. */
 static void write_list(struct lt_out *o, uint32_t tag, bool count64,
-		       void (*fill)(struct counting *), const struct lt_scan_result *scan)
+		       void (*fill)(struct counting *), const struct lt_scan_result *scan,
+		       bool frozen)
 {
 	struct section s;
-	struct counting c = { .o = o, .scan = scan };
+	struct counting c = { .o = o, .scan = scan, .frozen = frozen };
 	uint64_t count_offset;
 	uint64_t zero = 0;
 
@@ -160,8 +162,15 @@ static void write_list(struct lt_out *o, uint32_t tag, bool count64,
 	end_section(o, &s);
 }
 
+/* In a frozen copy of the process (a report on demand), the loader's lock
+ * and ours may have been held by a thread that does not exist there: the
+ * registry is read as it stands. */
 static void fill_modules(struct counting *c)
 {
+	if (c->frozen) {
+		lt_modules_foreach_unlocked(write_module, c);
+		return;
+	}
 	lt_modules_refresh();
 	lt_modules_foreach(write_module, c);
 }
@@ -198,7 +207,7 @@ static void write_totals(struct lt_out *o, const struct lt_snap_totals *t)
 	end_section(o, &s);
 }
 
-int lt_snapshot_write(int fd, enum lt_snap_reason reason, uint32_t sequence,
+int lt_snapshot_write(int fd, const struct lt_snapshot_context *ctx,
 		      const struct lt_scan_result *scan, const struct lt_snap_totals *totals)
 {
 	struct lt_out *o = lt_os_map(sizeof(*o));
@@ -214,14 +223,14 @@ int lt_snapshot_write(int fd, enum lt_snap_reason reason, uint32_t sequence,
 	lt_out_init(o, fd);
 	memcpy(h.magic, LT_SNAP_MAGIC, LT_SNAP_MAGIC_LEN);
 	lt_out_write(o, &h, sizeof(h));
-	write_process(o, reason, sequence);
+	write_process(o, ctx);
 	/* Blocks before stacks before modules: a block's stack is interned
 	 * before the block is recorded, and a stack's modules are loaded
 	 * before it is captured, so threads still running cannot leave a
 	 * block that points to a stack or module missing from the file. */
-	write_list(o, LT_SNAP_BLOCKS, true, fill_blocks, scan);
-	write_list(o, LT_SNAP_STACKS, false, fill_stacks, NULL);
-	write_list(o, LT_SNAP_MODULES, false, fill_modules, NULL);
+	write_list(o, LT_SNAP_BLOCKS, true, fill_blocks, scan, ctx->frozen);
+	write_list(o, LT_SNAP_STACKS, false, fill_stacks, NULL, ctx->frozen);
+	write_list(o, LT_SNAP_MODULES, false, fill_modules, NULL, ctx->frozen);
 	write_totals(o, totals);
 	uint64_t total = o->offset;
 	lt_out_patch(o, offsetof(struct lt_snap_file_header, file_size), &total, sizeof(total));

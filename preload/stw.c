@@ -78,7 +78,7 @@ static void park(int sig, siginfo_t *info, void *context)
 static bool usable(int sig)
 {
 	struct sigaction old, sa;
-	if (sigaction(sig, NULL, &old) != 0)
+	if (lt_sigaction(sig, NULL, &old) != 0)
 		return false;
 	if ((old.sa_flags & SA_SIGINFO) && old.sa_sigaction == park)
 		return true;
@@ -91,7 +91,7 @@ static bool usable(int sig)
 	sa.sa_sigaction = park;
 	sa.sa_flags = SA_SIGINFO | SA_RESTART;
 	sigfillset(&sa.sa_mask);
-	return sigaction(sig, &sa, NULL) == 0;
+	return lt_sigaction(sig, &sa, NULL) == 0;
 }
 
 static int choose_signal(void)

@@ -6,6 +6,8 @@ the one table that also feeds the option parser and `leaktrace --help`.
     tools/options_table.py --check README.md
                                       exit 1 unless README.md holds it
                                       between the options-table markers
+    tools/options_table.py --update README.md
+                                      put it there
 """
 import re
 import sys
@@ -60,13 +62,23 @@ def table():
     return "\n".join(lines) + "\n"
 
 
+def update(path):
+    text = Path(path).read_text()
+    start, end = text.index(BEGIN), text.index(END) + len(END) + 1
+    Path(path).write_text(text[:start] + table() + text[end:])
+    print(f"{path}: options table written")
+    return 0
+
+
 def main(argv):
+    if len(argv) == 3 and argv[1] == "--update":
+        return update(argv[2])
     if len(argv) == 3 and argv[1] == "--check":
         readme = Path(argv[2]).read_text()
         if table() not in readme:
             sys.stderr.write(f"{argv[2]}: the options table is not the one "
                              "tools/options_table.py generates from common/options.def; "
-                             "paste its output between the markers\n")
+                             "run: tools/options_table.py --update README.md\n")
             return 1
         print(f"{argv[2]}: options table up to date")
         return 0

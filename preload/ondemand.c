@@ -1,0 +1,190 @@
+/* Reports while the program runs: on the report signal (`kill -USR2 PID`,
+ * or `leaktrace signal PID`) and every `interval` seconds.
+ * Context: SIGNAL-SAFE. The handler pauses the other threads, forks a
+ * frozen copy of the process with the raw clone system call (no atfork
+ * handlers, no SIGCHLD for the program), resumes the threads and returns:
+ * the program is paused only for the stop and the fork. The copy scans,
+ * writes the snapshot and becomes the reporter by exec; it never takes a
+ * lock or calls the allocator, whose locks a paused thread may have held
+ * when it was copied. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "preload-private.h"
+#include "scan.h"
+#include "strbuf.h"
+#include "stw.h"
+#include "view.h"
+
+#define RED_ZONE 128
+
+static int report_signal;
+static atomic_bool taken_over;    /* the program installed its own handler */
+
+/* fork without glibc: no atfork handlers (a paused thread may hold the
+ * locks they take), and no signal to the parent when the child ends. */
+static pid_t raw_fork(void)
+{
+	return (pid_t)syscall(SYS_clone, 0ul, NULL, NULL, NULL, 0ul);
+}
+
+/* In the frozen copy: the reporter's argv and environment, made of our
+ * own memory and the program's environ. Then exec. */
+static void become_reporter(int snap_fd)
+{
+	static char fd_arg[32];
+	struct lt_strbuf sb;
+	void *env_mapping;
+	size_t env_size;
+
+	/* The snapshot at fd 3, the program's original stderr at 2; nothing
+	 * else of the program's stays open in the reporter. */
+	if (snap_fd != 3) {
+		if (syscall(SYS_dup2, snap_fd, 3) < 0)
+			return;
+		syscall(SYS_close, snap_fd);
+	}
+	if (lt_stderr_fd >= 0 && lt_stderr_fd != 2)
+		syscall(SYS_dup2, lt_stderr_fd, 2);
+	syscall(SYS_close_range, 4u, ~0u, 0u);
+
+	lt_strbuf_init(&sb, fd_arg, sizeof(fd_arg));
+	lt_strbuf_puts(&sb, "--raw-fd=3");
+	char *argv[] = { lt_tool_path, "report", fd_arg, NULL };
+	char **envp = lt_reporter_environment(&env_mapping, &env_size);
+	if (envp)
+		syscall(SYS_execve, lt_tool_path, argv, envp);
+}
+
+static void report_in_copy(const ucontext_t *uc, enum lt_snap_reason reason,
+			   pid_t pid, pid_t ppid, uint32_t sequence, const struct lt_world *w)
+{
+	struct lt_scan_result scan = { 0 };
+	struct lt_snap_totals totals;
+	struct lt_snapshot_context ctx = {
+		.reason = reason,
+		.sequence = sequence,
+		.pid = pid,
+		.ppid = ppid,
+		.frozen = true,
+	};
+	uintptr_t regs[NGREG];
+	uintptr_t sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP] - RED_ZONE;
+
+	memcpy(regs, uc->uc_mcontext.gregs, sizeof(regs));
+	lt_view_classify(w, &scan, &totals, sp, regs);
+	int fd = lt_open_snapshot_file();
+	if (fd < 0 || lt_snapshot_write(fd, &ctx, &scan, &totals) != 0) {
+		lt_log("cannot write the snapshot of a report on demand");
+		return;
+	}
+	become_reporter(fd);
+	lt_log("cannot run the reporter for a report on demand");
+}
+
+static void on_report_signal(int sig, siginfo_t *info, void *context)
+{
+	int saved = errno;
+	enum lt_snap_reason reason =
+		info && info->si_code == SI_TIMER ? LT_REASON_INTERVAL : LT_REASON_SIGNAL;
+	(void)sig;
+
+	/* A report already under way (this one, or the one at exit) makes
+	 * this signal moot. */
+	if (!lt_report_trylock()) {
+		errno = saved;
+		return;
+	}
+	lt_self.depth++;
+	pid_t pid = (pid_t)syscall(SYS_getpid), ppid = (pid_t)syscall(SYS_getppid);
+	uint32_t sequence = lt_next_report_sequence();
+	struct lt_world *w = lt_view_stop();
+	pid_t child = raw_fork();
+	if (child == 0) {
+		/* The copy forks once more and exits at once, so the parent
+		 * waits only for that and the reporter, orphaned, is reaped
+		 * by init rather than left as the program's child. */
+		if (raw_fork() == 0)
+			report_in_copy(context, reason, pid, ppid, sequence, w);
+		syscall(SYS_exit_group, 0);
+	}
+	lt_view_resume(w);
+	if (child > 0) {
+		while (syscall(SYS_wait4, child, NULL, __WALL, NULL) < 0 && errno == EINTR)
+			;
+	} else {
+		lt_log("cannot fork a copy of the process for a report on demand");
+	}
+	lt_self.depth--;
+	lt_report_unlock();
+	errno = saved;
+}
+
+static void start_interval_timer(void)
+{
+	struct sigevent ev = {
+		.sigev_notify = SIGEV_SIGNAL,
+		.sigev_signo = report_signal,
+	};
+	struct itimerspec spec = {
+		.it_value = { .tv_sec = lt_opts.interval },
+		.it_interval = { .tv_sec = lt_opts.interval },
+	};
+	timer_t timer;
+	if (timer_create(CLOCK_MONOTONIC, &ev, &timer) != 0 ||
+	    timer_settime(timer, 0, &spec, NULL) != 0)
+		lt_log("cannot start the interval timer: periodic reports are off");
+}
+
+void lt_ondemand_init(void)
+{
+	struct sigaction old, sa;
+	if (!lt_opts.report_signal)
+		return;
+	if (lt_opts.report_signal >= (unsigned)NSIG || lt_opts.report_signal == SIGKILL ||
+	    lt_opts.report_signal == SIGSTOP) {
+		lt_log("report_signal: not a signal that can be handled; reports on demand are off");
+		return;
+	}
+	/* A handler inherited through exec does not exist; an ignored
+	 * signal is ours to take, a handled one is the program's. */
+	if (lt_sigaction((int)lt_opts.report_signal, NULL, &old) != 0 ||
+	    ((old.sa_flags & SA_SIGINFO) ? old.sa_sigaction != NULL
+					 : (old.sa_handler != SIG_DFL && old.sa_handler != SIG_IGN)))
+		return;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_report_signal;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
+	sigfillset(&sa.sa_mask);
+	if (lt_sigaction((int)lt_opts.report_signal, &sa, NULL) != 0)
+		return;
+	report_signal = (int)lt_opts.report_signal;
+	if (lt_opts.interval)
+		start_interval_timer();
+}
+
+/* The program installs a handler of its own: it keeps working, and we say
+ * once that reports on demand need another signal. */
+bool lt_ondemand_yield_signal(int sig)
+{
+	if (!report_signal || sig != report_signal)
+		return false;
+	if (!atomic_exchange(&taken_over, true)) {
+		char line[200];
+		struct lt_strbuf sb;
+		lt_strbuf_init(&sb, line, sizeof(line));
+		lt_strbuf_puts(&sb, "the program handles signal ");
+		lt_strbuf_putu(&sb, (uint64_t)sig);
+		lt_strbuf_puts(&sb, " itself: reports on demand are off (choose another with report_signal=)");
+		lt_log(line);
+	}
+	report_signal = 0;
+	return true;
+}
