@@ -21,6 +21,7 @@ static void keep_stderr(void)
 	lt_stderr_fd = fcntl(2, F_DUPFD_CLOEXEC, 600);
 	if (lt_stderr_fd < 0)
 		lt_stderr_fd = fcntl(2, F_DUPFD_CLOEXEC, 3);
+	lt_fd_reserve_fill();
 }
 
 int __cxa_atexit(void (*fn)(void *), void *arg, void *dso_handle);

@@ -15,7 +15,7 @@ static int slurp(struct lt_maps *m)
 {
 	size_t cap = 1 << 20, len = 0;
 	char *buf = lt_os_map(cap);
-	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	int fd = lt_open_reserved("/proc/self/maps", O_RDONLY | O_CLOEXEC, 0);
 	if (!buf || fd < 0) {
 		int err = fd < 0 ? errno : ENOMEM;
 		if (fd >= 0)

@@ -122,6 +122,7 @@ static void on_report_signal(int sig, siginfo_t *info, void *context)
 	} else {
 		lt_log("cannot fork a copy of the process for a report on demand");
 	}
+	lt_fd_reserve_fill();
 	lt_self.depth--;
 	lt_report_unlock();
 	errno = saved;

@@ -275,6 +275,12 @@ int lt_report_now(enum lt_snap_reason reason, uintptr_t self_sp) LT_HIDDEN;
 int lt_open_snapshot_file(void) LT_HIDDEN;
 char **lt_reporter_environment(void **mapping, size_t *mapping_size) LT_HIDDEN;
 
+/* Descriptors in reserve (fdreserve.c): our opens cannot fail because the
+ * program filled its fd table. */
+void lt_fd_reserve_fill(void) LT_HIDDEN;
+int lt_open_reserved(const char *path, int flags, int mode) LT_HIDDEN;
+int lt_memfd_reserved(const char *name) LT_HIDDEN;
+
 /* Cold: installs the report signal's handler and the interval timer. */
 void lt_ondemand_init(void) LT_HIDDEN;
 /* The program installs a handler for sig: if it is the report signal,

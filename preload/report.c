@@ -26,9 +26,9 @@ extern char **environ;
  * closed them): the reporter gets our copy of stderr as its fd 2. */
 int lt_open_snapshot_file(void)
 {
-	int fd = memfd_create("leaktrace-snapshot", 0);
+	int fd = lt_memfd_reserved("leaktrace-snapshot");
 	if (fd < 0)
-		fd = open("/tmp", O_TMPFILE | O_RDWR, 0600);
+		fd = lt_open_reserved("/tmp", O_TMPFILE | O_RDWR, 0600);
 	if (fd >= 0 && fd <= 2) {
 		int high = fcntl(fd, F_DUPFD, 3);
 		close(fd);
@@ -77,7 +77,7 @@ static bool keep_copy(int snap_fd, const char *pattern)
 		lt_log("raw_file: cannot expand the file name");
 		return false;
 	}
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int fd = lt_open_reserved(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	int rc = fd < 0 ? -errno : copy_fd(snap_fd, fd);
 	if (fd >= 0 && close(fd) != 0 && rc == 0)
 		rc = -errno;
@@ -130,16 +130,20 @@ static int run_reporter(int snap_fd)
 	int status = -1, rc;
 
 	lt_strbuf_init(&sb, fd_arg, sizeof(fd_arg));
-	lt_strbuf_puts(&sb, "--raw-fd=");
-	lt_strbuf_putu(&sb, (uint64_t)snap_fd);
+	lt_strbuf_puts(&sb, "--raw-fd=3");
 	char *argv[] = { lt_tool_path, "report", fd_arg, NULL };
 	char **envp = lt_reporter_environment(&env_mapping, &env_size);
 	if (!envp)
 		return -1;
 
+	/* The reporter gets the snapshot as fd 3, our copy of stderr as 2,
+	 * and none of the program's descriptors: it needs room in the fd
+	 * table to open debug files. */
 	posix_spawn_file_actions_init(&fa);
 	if (lt_stderr_fd >= 0)
 		posix_spawn_file_actions_adddup2(&fa, lt_stderr_fd, 2);
+	posix_spawn_file_actions_adddup2(&fa, snap_fd, 3);
+	posix_spawn_file_actions_addclosefrom_np(&fa, 4);
 	rc = posix_spawn(&pid, lt_tool_path, &fa, NULL, argv, envp);
 	posix_spawn_file_actions_destroy(&fa);
 	lt_os_unmap(env_mapping, env_size);
@@ -192,6 +196,7 @@ int lt_report_now(enum lt_snap_reason reason, uintptr_t self_sp)
 out_close:
 	close(fd);
 out:
+	lt_fd_reserve_fill();
 	lt_report_unlock();
 	lt_self.depth--;
 	errno = saved;

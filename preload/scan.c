@@ -539,7 +539,7 @@ int lt_scan_run(struct lt_scan_result *out, const struct lt_world *w, uintptr_t 
 		rc = rc ? rc : -ENOMEM;
 		goto out;
 	}
-	s.mem_fd = open("/proc/self/mem", O_RDONLY | O_CLOEXEC);
+	s.mem_fd = lt_open_reserved("/proc/self/mem", O_RDONLY | O_CLOEXEC, 0);
 
 	scan_roots(&s, w, self_sp);
 	if (self_regs)

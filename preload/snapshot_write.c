@@ -43,7 +43,7 @@ static void write_string(struct lt_out *o, const char *s, uint32_t len)
 /* Reads a small /proc file into buf; returns its length. */
 static uint32_t read_proc(const char *path, char *buf, uint32_t cap)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = lt_open_reserved(path, O_RDONLY | O_CLOEXEC, 0);
 	uint32_t len = 0;
 	if (fd < 0)
 		return 0;

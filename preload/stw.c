@@ -113,7 +113,7 @@ static unsigned signal_new_threads(struct lt_world *w, pid_t self)
 {
 	char buf[4096];
 	unsigned added = 0;
-	int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = lt_open_reserved("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
 	if (fd < 0) {
 		w->incomplete = true;
 		return 0;

@@ -5,6 +5,7 @@
 #ifndef LT_RECORDS_H
 #define LT_RECORDS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,6 +20,7 @@ struct lt_loss_record {
 	uint64_t blocks;
 	uint64_t indirect_bytes;  /* blocks lost through the ones it heads */
 	uint64_t indirect_blocks;
+	bool baselined;           /* its fingerprint is in the baseline: not an error */
 };
 
 struct lt_records {
@@ -27,6 +29,7 @@ struct lt_records {
 	/* Per block kind, every block counted once (LEAK SUMMARY). */
 	uint64_t kind_bytes[LT_NKINDS], kind_blocks[LT_NKINDS];
 	uint64_t bytes, blocks;   /* all blocks in use (HEAP SUMMARY) */
+	const char *baseline;     /* the baseline file applied, NULL if none */
 };
 
 /* Groups and sorts. When max_frames is not 0, stacks that agree on their

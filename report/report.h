@@ -40,6 +40,7 @@ struct lt_report {
 	const struct lt_options *opts;
 	const struct lt_records *records;
 	const char *tool_path;        /* the leaktrace command, for XML; may be NULL */
+	const struct lt_frame_source *src;  /* for backends that walk stacks themselves */
 	unsigned leak_check;          /* enum lt_leak_check in effect for this backend */
 	size_t shown;                 /* records shown so far */
 	size_t errors;                /* records that count as errors */
@@ -56,10 +57,34 @@ struct lt_report_ops {
 	void (*frame)(struct lt_report *r, uint64_t ip, const struct lt_frame *f, bool first);
 	void (*leak_end)(struct lt_report *r, const struct lt_loss_record *rec);
 	void (*end)(struct lt_report *r);
+	/* Machine-readable backends (JSON) get every record, shown or not,
+	 * in loss-record order; lt_report_shows tells which the text shows. */
+	bool all_records;
+	/* Optional: a line between groups of records (baselines: "new
+	 * records" / "known records"). NULL: the backend prints none. */
+	void (*note)(struct lt_report *r, const char *text);
 };
 
 extern const struct lt_report_ops lt_report_text_ops;
 extern const struct lt_report_ops lt_report_xml_ops;
+extern const struct lt_report_ops lt_report_json_ops;
+extern const struct lt_report_ops lt_report_sarif_ops;
+
+/* Whether the text report shows rec (leak_check=full and its kind in
+ * show_leak_kinds, or not classified), and whether it counts as an error
+ * (leak_check=full, kind in errors_for_leak_kinds, not in the baseline). */
+bool lt_report_shows(const struct lt_options *opts, const struct lt_loss_record *rec);
+bool lt_report_counts(const struct lt_options *opts, const struct lt_loss_record *rec);
+
+/* Calls visit for each display frame of a stack, innermost first, as
+ * every report shows it: at most num_callers addresses, cut below main,
+ * "(below main)" for glibc's start-up function. index is the position of
+ * ip in the recorded stack: 0 is the allocation function. */
+typedef void (*lt_frame_visit)(void *ctx, uint64_t ip, uint32_t index,
+			       const struct lt_frame *f);
+void lt_report_walk_stack(const struct lt_snapshot *snap, const struct lt_frame_source *src,
+			  unsigned num_callers, uint32_t stack_id,
+			  lt_frame_visit visit, void *ctx);
 
 /* Renders one report into out. records must come from lt_records_build on
  * snap with opts->num_callers. Returns 0, or -1 when writing failed. */
