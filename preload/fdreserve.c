@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -60,4 +61,23 @@ int lt_memfd_reserved(const char *name)
 	while (out_of_fds(fd = memfd_create(name, 0)) && give_one_up())
 		;
 	return fd;
+}
+
+/* /proc/thread-self/NAME, else /proc/self/NAME: once the main thread has
+ * called pthread_exit, /proc/self no longer shows the process's memory,
+ * but the calling thread's own directory does. */
+int lt_open_proc(const char *name, int flags)
+{
+	char path[64] = "/proc/thread-self/";
+	size_t n = strlen(path);
+	size_t len = strlen(name);
+	if (n + len >= sizeof(path))
+		return -1;
+	memcpy(path + n, name, len + 1);
+	int fd = lt_open_reserved(path, flags, 0);
+	if (fd >= 0 || errno != ENOENT)
+		return fd;
+	memcpy(path, "/proc/self/", 11);
+	memcpy(path + 11, name, len + 1);
+	return lt_open_reserved(path, flags, 0);
 }

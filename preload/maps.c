@@ -15,7 +15,7 @@ static int slurp(struct lt_maps *m)
 {
 	size_t cap = 1 << 20, len = 0;
 	char *buf = lt_os_map(cap);
-	int fd = lt_open_reserved("/proc/self/maps", O_RDONLY | O_CLOEXEC, 0);
+	int fd = lt_open_proc("maps", O_RDONLY | O_CLOEXEC);
 	if (!buf || fd < 0) {
 		int err = fd < 0 ? errno : ENOMEM;
 		if (fd >= 0)
@@ -129,6 +129,11 @@ int lt_maps_read(struct lt_maps *m)
 	}
 	for (char *line = m->text; line && *line && m->count <= lines;)
 		line = parse_line(line, &m->regions[m->count++]);
+	if (m->count == 0) {
+		/* a process always has mappings: this is a read that failed */
+		lt_maps_release(m);
+		return -EIO;
+	}
 	return 0;
 }
 

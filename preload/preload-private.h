@@ -280,6 +280,9 @@ char **lt_reporter_environment(void **mapping, size_t *mapping_size) LT_HIDDEN;
 void lt_fd_reserve_fill(void) LT_HIDDEN;
 int lt_open_reserved(const char *path, int flags, int mode) LT_HIDDEN;
 int lt_memfd_reserved(const char *name) LT_HIDDEN;
+/* Opens NAME ("maps", "mem", "cmdline") of the process's /proc entry in a way
+ * that works after the main thread exited. */
+int lt_open_proc(const char *name, int flags) LT_HIDDEN;
 
 /* Cold: installs the report signal's handler and the interval timer. */
 void lt_ondemand_init(void) LT_HIDDEN;

@@ -371,6 +371,13 @@ static void scan_root(struct scan *s, uintptr_t lo, uintptr_t hi)
 	}
 }
 
+/* glibc maps a thread's stack with an inaccessible guard right below it. */
+static bool is_guard_below(const struct lt_region *below, const struct lt_region *r)
+{
+	return below->hi == r->lo && !below->readable && !below->writable &&
+	       !below->executable && below->kind == LT_REGION_ANON;
+}
+
 /* The thread descriptor in the top of a mapping, if it holds one. */
 static uintptr_t find_tcb(struct scan *s, const struct lt_region *r)
 {
@@ -473,11 +480,13 @@ static void scan_roots(struct scan *s, const struct lt_world *w, uintptr_t self_
 		}
 		if (r->kind == LT_REGION_STACK && !w->unstopped)
 			continue;  /* the main stack, its thread gone */
-		if (r->kind == LT_REGION_ANON) {
+		if (r->kind == LT_REGION_ANON && k > 0 && is_guard_below(&s->maps.regions[k - 1], r)) {
 			uintptr_t tcb = find_tcb(s, r);
 			/* The stack of a thread that exited, cached by glibc:
 			 * not a root, unless some thread could not be stopped
-			 * and this might be its stack. */
+			 * and this might be its stack. (The main thread's
+			 * descriptor lives in memory of the loader's, with no
+			 * guard page: that memory stays a root.) */
 			if (tcb && !is_live_tcb(w, tcb) && !w->unstopped) {
 				keep_dtv_of_dead_thread(s, tcb);
 				continue;
@@ -539,7 +548,7 @@ int lt_scan_run(struct lt_scan_result *out, const struct lt_world *w, uintptr_t 
 		rc = rc ? rc : -ENOMEM;
 		goto out;
 	}
-	s.mem_fd = lt_open_reserved("/proc/self/mem", O_RDONLY | O_CLOEXEC, 0);
+	s.mem_fd = lt_open_proc("mem", O_RDONLY | O_CLOEXEC);
 
 	scan_roots(&s, w, self_sp);
 	if (self_regs)

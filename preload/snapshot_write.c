@@ -41,9 +41,9 @@ static void write_string(struct lt_out *o, const char *s, uint32_t len)
 }
 
 /* Reads a small /proc file into buf; returns its length. */
-static uint32_t read_proc(const char *path, char *buf, uint32_t cap)
+static uint32_t read_proc(const char *name, char *buf, uint32_t cap)
 {
-	int fd = lt_open_reserved(path, O_RDONLY | O_CLOEXEC, 0);
+	int fd = lt_open_proc(name, O_RDONLY | O_CLOEXEC);
 	uint32_t len = 0;
 	if (fd < 0)
 		return 0;
@@ -79,9 +79,9 @@ static void write_process(struct lt_out *o, const struct lt_snapshot_context *ct
 	begin_section(o, &s, LT_SNAP_PROCESS);
 	lt_out_write(o, &p, sizeof(p));
 	if (scratch) {
-		ssize_t n = readlink("/proc/self/exe", scratch, SCRATCH);
+		ssize_t n = readlink("/proc/thread-self/exe", scratch, SCRATCH);
 		write_string(o, scratch, n > 0 ? (uint32_t)n : 0);
-		len = read_proc("/proc/self/cmdline", scratch, SCRATCH);
+		len = read_proc("cmdline", scratch, SCRATCH);
 		write_string(o, scratch, len);
 		len = (uint32_t)lt_options_format(&lt_opts, scratch, SCRATCH);
 		write_string(o, scratch, len < SCRATCH ? len : 0);

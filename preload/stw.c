@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "preload-private.h"
+#include "strbuf.h"
 #include "stw.h"
 
 /* How long the coordinator waits for a thread to park before it treats it
@@ -164,6 +165,29 @@ static unsigned waiting_for(struct lt_world *w)
 	return n;
 }
 
+/* A thread that has exited but is still listed (the main thread after
+ * pthread_exit stays a zombie until the process ends) never parks. */
+static bool is_zombie(pid_t tid)
+{
+	char path[64], buf[256];
+	struct lt_strbuf sb;
+	lt_strbuf_init(&sb, path, sizeof(path));
+	lt_strbuf_puts(&sb, "/proc/thread-self/../");
+	lt_strbuf_putu(&sb, (uint64_t)tid);
+	lt_strbuf_puts(&sb, "/stat");
+	int fd = lt_open_reserved(path, O_RDONLY | O_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	/* "tid (comm) S ...": the state follows the last ')' */
+	const char *paren = strrchr(buf, ')');
+	return paren && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X');
+}
+
 /* Waits until every signalled thread parked, or the deadline passed. */
 static void wait_for_parking(struct lt_world *w, uint64_t deadline)
 {
@@ -179,7 +203,7 @@ static void wait_for_parking(struct lt_world *w, uint64_t deadline)
 		for (unsigned i = 0; i < w->count; i++) {
 			struct lt_stopped_thread *t = &w->threads[i];
 			if (atomic_load(&t->state) == LT_THREAD_SIGNALLED &&
-			    syscall(SYS_tgkill, getpid(), t->tid, 0) != 0)
+			    (syscall(SYS_tgkill, getpid(), t->tid, 0) != 0 || is_zombie(t->tid)))
 				atomic_store(&t->state, LT_THREAD_GONE);
 		}
 		uint64_t left = deadline - now;
