@@ -150,56 +150,6 @@ uint32_t lt_backtrace_full(uintptr_t entry, uintptr_t *frames, uint32_t max)
 	return depth;
 }
 
-/* ---- the previous walk, remembered ----
- * Between two allocations of a thread the outer part of its stack rarely
- * changes. Each step of a walk is remembered with the stack slots it read;
- * when a new walk reaches a frame of the previous one (same stack pointer,
- * return address and RBP), and every slot the previous walk read above
- * that frame still holds the same value, the rest of the walk would read
- * the same memory with the same rules: it is copied instead of walked.
- * Checking the slots is a series of independent loads, not a chain. */
-
-#define MEMO_STEPS (LT_SNAP_MAX_DEPTH + OWN_FRAMES_MAX)
-
-struct memo_step {
-	uintptr_t ip, sp, bp;     /* the caller's state after the step */
-	uintptr_t ra_at, bp_at;   /* the slots the step read (bp_at 0: none) */
-};
-
-struct lt_memo {
-	uint32_t n;
-	uint32_t epoch;           /* module epoch: code at an address may change */
-	bool complete;            /* the walk reached the outermost frame */
-	struct memo_step step[MEMO_STEPS];
-};
-
-static LT_NOINLINE void make_memos(struct lt_thread *t)
-{
-	t->memo = lt_os_map(2 * sizeof(struct lt_memo));
-	t->memo_tried = true;
-}
-
-void lt_backtrace_thread_exit(struct lt_thread *t)
-{
-	if (t->memo)
-		lt_os_unmap(t->memo, 2 * sizeof(struct lt_memo));
-	t->memo = NULL;
-	t->memo_tried = false;
-}
-
-/* Whether every slot the previous walk read above step m is unchanged. */
-static inline bool unchanged_above(const struct lt_memo *old, uint32_t m)
-{
-	bool same = true;
-	for (uint32_t j = m + 1; j < old->n; j++) {
-		const struct memo_step *st = &old->step[j];
-		same &= *(const uintptr_t *)st->ra_at == st->ip;
-		if (st->bp_at)
-			same &= *(const uintptr_t *)st->bp_at == st->bp;
-	}
-	return same;
-}
-
 /* Walks with cached rules; returns 0 when it must hand over to libunwind. */
 static inline uint32_t walk(struct lt_thread *t, uintptr_t entry, uintptr_t *frames,
 			    uint32_t max)
@@ -210,34 +160,24 @@ static inline uint32_t walk(struct lt_thread *t, uintptr_t entry, uintptr_t *fra
 	const uintptr_t lo = t->stack_lo, hi = t->stack_hi;
 	if (sp < lo || sp >= hi)
 		return 0;   /* on a signal stack, or bounds unknown */
-
-	struct lt_memo *memos = t->memo;
-	struct lt_memo *old = memos ? &memos[t->memo_cur] : NULL;
-	struct lt_memo *neu = memos ? &memos[t->memo_cur ^ 1] : NULL;
-	uint32_t epoch = atomic_load_explicit(&lt_module_epoch, memory_order_relaxed);
-	if (old && old->epoch != epoch)
-		old = NULL;
-	uint32_t depth = 0, steps = 0, mi = 0;
-	bool first = true, complete = false;
-
+	uint32_t depth = 0;
+	bool first = true;
 	frames[depth++] = entry;
 	while (depth < max) {
 		uint64_t r = rule_for(first ? ip : ip - 1);
 		if (LT_UNLIKELY(RULE_KIND(r) != LT_RULE_FRAME)) {
-			if (RULE_KIND(r) == LT_RULE_END) {
-				complete = true;
+			if (RULE_KIND(r) == LT_RULE_END)
 				break;
-			}
 			return 0;
 		}
 		uintptr_t cfa = (RULE_FROM_RBP(r) ? bp : sp) + RULE_CFA_OFF(r);
-		uintptr_t ra_at = cfa + RULE_RA_OFF(r), bp_at = 0;
+		uintptr_t ra_at = cfa + RULE_RA_OFF(r);
 		/* Every read stays inside this thread's stack, above the
 		 * current frame: garbage stops the walk, never faults. */
 		if (LT_UNLIKELY(cfa <= sp || cfa > hi || ra_at < sp || ra_at + 8 > hi))
 			break;
 		if (RULE_RBP_SAVED(r)) {
-			bp_at = cfa + RULE_RBP_OFF(r);
+			uintptr_t bp_at = cfa + RULE_RBP_OFF(r);
 			if (LT_UNLIKELY(bp_at < sp || bp_at + 8 > hi))
 				break;
 			bp = *(const uintptr_t *)bp_at;
@@ -245,48 +185,11 @@ static inline uint32_t walk(struct lt_thread *t, uintptr_t entry, uintptr_t *fra
 		ip = *(const uintptr_t *)ra_at;
 		sp = cfa;
 		first = false;
-		if (!ip) {
-			complete = true;
+		if (!ip)
 			break;
-		}
-		if (neu && steps < MEMO_STEPS)
-			neu->step[steps++] = (struct memo_step){ ip, sp, bp, ra_at, bp_at };
-		if (!(depth == 1 && own_frame(ip)))   /* the interposer and recorder: ours */
-			frames[depth++] = ip;
-
-		if (!old)
-			continue;
-		while (mi < old->n && old->step[mi].sp < sp)
-			mi++;
-		if (mi >= old->n) {
-			old = NULL;
-			continue;
-		}
-		const struct memo_step *m = &old->step[mi];
-		if (m->sp != sp || m->ip != ip || m->bp != bp || !unchanged_above(old, mi))
-			continue;
-		/* The rest is the previous walk's. */
-		uint32_t j = mi + 1;
-		for (; j < old->n && depth < max; j++) {
-			if (steps < MEMO_STEPS)
-				neu->step[steps++] = old->step[j];
-			frames[depth++] = old->step[j].ip;
-		}
-		if (j == old->n && old->complete) {
-			complete = true;
-			break;
-		}
-		const struct memo_step *last = &old->step[j - 1];
-		ip = last->ip;
-		sp = last->sp;
-		bp = last->bp;
-		old = NULL;   /* cut short: walk on from its last frame */
-	}
-	if (neu) {
-		neu->n = steps;
-		neu->epoch = epoch;
-		neu->complete = complete && steps < MEMO_STEPS;
-		t->memo_cur ^= 1;
+		if (depth == 1 && own_frame(ip))
+			continue;   /* the interposer and recorder: ours */
+		frames[depth++] = ip;
 	}
 	return depth;
 }
@@ -297,8 +200,6 @@ uint32_t lt_backtrace(uintptr_t entry, uintptr_t *frames, uint32_t max)
 	if (LT_LIKELY(lt_fast_unwind_enabled && rule_cache)) {
 		if (LT_UNLIKELY(!t->stack_known))
 			learn_stack(t);
-		if (LT_UNLIKELY(!t->memo_tried))
-			make_memos(t);
 		uint32_t depth = walk(t, entry, frames, max);
 		if (LT_LIKELY(depth))
 			return depth;

@@ -69,16 +69,11 @@ size_t lt_boot_size(const void *p) LT_HIDDEN;
 
 struct lt_counter_slot;
 
-struct lt_memo;
-
 struct lt_thread {
 	unsigned depth;           /* >0: inside our own code, pass calls through */
 	bool stack_known;
-	bool memo_tried;
-	unsigned memo_cur;
 	struct lt_counter_slot *counters;
 	uintptr_t stack_lo, stack_hi;  /* bounds for the fast unwinder */
-	struct lt_memo *memo;     /* the thread's last two walks (backtrace.c) */
 };
 
 extern LT_TLS struct lt_thread lt_self LT_HIDDEN;
@@ -164,8 +159,6 @@ uint32_t lt_backtrace(uintptr_t entry, uintptr_t *frames, uint32_t max) LT_HIDDE
 /* The same with libunwind alone: the reference the fast path is tested
  * against, and its fallback. */
 uint32_t lt_backtrace_full(uintptr_t entry, uintptr_t *frames, uint32_t max) LT_HIDDEN;
-/* Cold: releases what the unwinder keeps for the calling thread. */
-void lt_backtrace_thread_exit(struct lt_thread *t) LT_HIDDEN;
 extern bool lt_fast_unwind_enabled LT_HIDDEN;
 uintptr_t lt_first_foreign_frame_sp(const void *inside) LT_HIDDEN;
 void lt_backtrace_init(void) LT_HIDDEN;

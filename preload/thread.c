@@ -27,7 +27,6 @@ static void release_slot(void *slot)
 		lt_self.counters = NULL;
 		atomic_store_explicit(&s->owner, 0, memory_order_release);
 	}
-	lt_backtrace_thread_exit(&lt_self);
 }
 
 void lt_thread_init(void)

@@ -17,7 +17,6 @@
 /* Normally kept by other files of the library. */
 LT_TLS struct lt_thread lt_self;
 uintptr_t lt_self_lo, lt_self_hi;
-_Atomic uint32_t lt_module_epoch;
 
 #define MAX 256
 
