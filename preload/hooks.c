@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "preload-private.h"
+#include "view.h"
 
 int lt_stderr_fd = -1;
 static atomic_flag exit_reported = ATOMIC_FLAG_INIT;
@@ -55,6 +56,9 @@ static void lt_at_exit(void *unused)
 
 static void after_fork_in_child(void)
 {
+	/* Locks held by threads that do not exist in the child. */
+	lt_modules_after_fork();
+	lt_report_after_fork();
 	/* A forked child reports for itself at its own exit, unless asked
 	 * to stay silent. */
 	if (lt_opts.child_silent_after_fork)

@@ -172,6 +172,12 @@ void lt_modules_refresh(void)
 	lt_self.depth--;
 }
 
+/* In a child of fork, the thread that held our lock, if any, is gone. */
+void lt_modules_after_fork(void)
+{
+	atomic_flag_clear(&lock);
+}
+
 void lt_modules_foreach_unlocked(lt_module_visit_fn fn, void *ctx)
 {
 	/* An entry is complete before nmodules counts it. */

@@ -175,6 +175,7 @@ typedef void (*lt_module_visit_fn)(const struct lt_snap_module *m,
 				   const uint8_t *build_id, const char *path,
 				   void *ctx);
 void lt_modules_foreach(lt_module_visit_fn fn, void *ctx) LT_HIDDEN;
+void lt_modules_after_fork(void) LT_HIDDEN;
 /* The same without our lock, for a frozen copy of the process. */
 void lt_modules_foreach_unlocked(lt_module_visit_fn fn, void *ctx) LT_HIDDEN;
 

@@ -37,28 +37,36 @@ int lt_open_snapshot_file(void)
 	return fd;
 }
 
+/* The buffer is a mapping of ours: the exiting thread may have a small
+ * stack. */
 static int copy_fd(int from, int to)
 {
-	char buf[1 << 16];
+	enum { CHUNK = 1 << 16 };
+	char *buf = lt_os_map(CHUNK);
 	off_t off = 0;
+	int rc = 0;
+	if (!buf)
+		return -ENOMEM;
 	for (;;) {
-		ssize_t n = pread(from, buf, sizeof(buf), off);
+		ssize_t n = pread(from, buf, CHUNK, off);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return 0;
-		int rc = lt_write_all(to, buf, (size_t)n);
+		if (n <= 0) {
+			rc = n < 0 ? -errno : 0;
+			break;
+		}
+		rc = lt_write_all(to, buf, (size_t)n);
 		if (rc)
-			return rc;
+			break;
 		off += n;
 	}
+	lt_os_unmap(buf, CHUNK);
+	return rc;
 }
 
 static void log_with_errno(const char *what, const char *path, int err)
 {
-	char line[4500];
+	char line[600];
 	struct lt_strbuf sb;
 	lt_strbuf_init(&sb, line, sizeof(line));
 	lt_strbuf_puts(&sb, what);

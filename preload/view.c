@@ -36,6 +36,12 @@ void lt_report_unlock(void)
 	atomic_flag_clear_explicit(&busy, memory_order_release);
 }
 
+/* In a child of fork, a report another thread was making is not ours. */
+void lt_report_after_fork(void)
+{
+	atomic_flag_clear(&busy);
+}
+
 uint32_t lt_next_report_sequence(void)
 {
 	return atomic_fetch_add(&sequence, 1) + 1;

@@ -18,6 +18,7 @@ struct lt_scan_result;
 void lt_report_lock(void);
 bool lt_report_trylock(void);
 void lt_report_unlock(void);
+void lt_report_after_fork(void);
 uint32_t lt_next_report_sequence(void);
 
 /* Pauses every other thread; returns the world to resume. */
