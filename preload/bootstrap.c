@@ -74,6 +74,12 @@ static LT_NOINLINE LT_COLD void resolve_all(void)
 	RESOLVE(dlclose, "dlclose");
 	RESOLVE(sigaction, "sigaction");
 	RESOLVE(signal, "signal");
+	RESOLVE(pthread_create, "pthread_create");
+	RESOLVE(pthread_join, "pthread_join");
+	RESOLVE(pthread_tryjoin_np, "pthread_tryjoin_np");
+	RESOLVE(pthread_timedjoin_np, "pthread_timedjoin_np");
+	RESOLVE(pthread_clockjoin_np, "pthread_clockjoin_np");
+	RESOLVE(pthread_detach, "pthread_detach");
 }
 
 int lt_sigaction(int sig, const struct sigaction *act, struct sigaction *old)

@@ -77,6 +77,7 @@ __attribute__((constructor)) static void lt_start(int argc, char **argv, char **
 	lt_config_load(envp);
 	keep_stderr();
 	lt_modules_refresh();
+	lt_static_tls_size();   /* asked now: a report may run in a signal handler */
 	pthread_atfork(NULL, NULL, after_fork_in_child);
 	__cxa_atexit(lt_at_exit, NULL, NULL);
 	lt_ondemand_init();

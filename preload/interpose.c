@@ -13,6 +13,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -471,3 +472,43 @@ LT_EXPORT __sighandler_t signal(int sig, __sighandler_t handler)
 		return SIG_ERR;
 	return lt_real.signal(sig, handler);
 }
+
+/* ---- threads: which exited ones glibc keeps in its cache ---- */
+
+LT_EXPORT int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
+			     void *(*start)(void *), void *arg)
+{
+	if (LT_UNLIKELY(!lt_real.pthread_create) && !lt_resolve_real())
+		return EAGAIN;
+	int rc = lt_real.pthread_create(thread, attr, start, arg);
+	int detached = PTHREAD_CREATE_JOINABLE;
+	if (rc == 0) {
+		lt_threadreg_born((uintptr_t)*thread);
+		if (attr && pthread_attr_getdetachstate(attr, &detached) == 0 &&
+		    detached == PTHREAD_CREATE_DETACHED)
+			lt_threadreg_reaped((uintptr_t)*thread);
+	}
+	return rc;
+}
+
+#define JOIN_ENTRY(fn, params, args)                                          \
+	LT_EXPORT int fn params                                               \
+	{                                                                     \
+		if (LT_UNLIKELY(!lt_real.fn) && !lt_resolve_real())           \
+			return ENOSYS;                                        \
+		if (!lt_real.fn)                                              \
+			return ENOSYS;                                        \
+		int rc = lt_real.fn args;                                     \
+		if (rc == 0)                                                  \
+			lt_threadreg_reaped((uintptr_t)thread);               \
+		return rc;                                                    \
+	}
+
+JOIN_ENTRY(pthread_join, (pthread_t thread, void **ret), (thread, ret))
+JOIN_ENTRY(pthread_tryjoin_np, (pthread_t thread, void **ret), (thread, ret))
+JOIN_ENTRY(pthread_timedjoin_np, (pthread_t thread, void **ret, const struct timespec *t),
+	   (thread, ret, t))
+JOIN_ENTRY(pthread_clockjoin_np,
+	   (pthread_t thread, void **ret, clockid_t c, const struct timespec *t),
+	   (thread, ret, c, t))
+JOIN_ENTRY(pthread_detach, (pthread_t thread), (thread))

@@ -9,7 +9,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <pthread.h>
 #include <signal.h>
+#include <time.h>
 #include <sys/types.h>
 
 #include "options.h"
@@ -44,6 +46,12 @@ struct lt_real_functions {
 	void *(*dlopen)(const char *, int);
 	int (*dlclose)(void *);
 	int (*sigaction)(int, const struct sigaction *, struct sigaction *);
+	int (*pthread_create)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+	int (*pthread_join)(pthread_t, void **);
+	int (*pthread_tryjoin_np)(pthread_t, void **);
+	int (*pthread_timedjoin_np)(pthread_t, void **, const struct timespec *);
+	int (*pthread_clockjoin_np)(pthread_t, void **, clockid_t, const struct timespec *);
+	int (*pthread_detach)(pthread_t);
 	__sighandler_t (*signal)(int, __sighandler_t);
 };
 
@@ -184,6 +192,16 @@ extern uintptr_t lt_self_lo LT_HIDDEN, lt_self_hi LT_HIDDEN;
 /* Our writable segments (data, bss), never roots of the scan. */
 extern uintptr_t lt_self_data_lo LT_HIDDEN, lt_self_data_hi LT_HIDDEN;
 void lt_self_range_init(void) LT_HIDDEN;
+
+/* ---- threads that exited (threadreg.c) ---- */
+
+void lt_threadreg_init(void) LT_HIDDEN;
+void lt_threadreg_reaped(uintptr_t tcb) LT_HIDDEN;
+void lt_threadreg_born(uintptr_t tcb) LT_HIDDEN;
+bool lt_threadreg_is_reaped(uintptr_t tcb) LT_HIDDEN;
+/* Cold: bytes of static TLS below a thread descriptor (0 if unknown).
+ * Call it once before any report (it may use dlsym). */
+size_t lt_static_tls_size(void) LT_HIDDEN;
 
 /* ---- recording (record.c) ---- */
 

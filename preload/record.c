@@ -23,6 +23,7 @@ bool lt_init_core(void)
 	lt_depot_init();
 	lt_thread_init();
 	lt_backtrace_init();
+	lt_threadreg_init();
 	bool ok = lt_resolve_real();
 	lt_self.depth--;
 	atomic_store_explicit(&lt_init_state, ok ? 2 : 0, memory_order_release);

@@ -488,7 +488,16 @@ static void scan_roots(struct scan *s, const struct lt_world *w, uintptr_t self_
 			 * descriptor lives in memory of the loader's, with no
 			 * guard page: that memory stays a root.) */
 			if (tcb && !is_live_tcb(w, tcb) && !w->unstopped) {
-				keep_dtv_of_dead_thread(s, tcb);
+				if (lt_threadreg_is_reaped(tcb)) {
+					keep_dtv_of_dead_thread(s, tcb);
+				} else {
+					/* Exited, not joined: its TLS and descriptor
+					 * are still the program's; its stack is dead. */
+					size_t tls = lt_static_tls_size();
+					uintptr_t from = tcb - tls > r->lo && tls ? tcb - tls : tcb;
+					s->root_is_libc = false;
+					scan_root(s, from, r->hi);
+				}
 				continue;
 			}
 		}
