@@ -84,13 +84,12 @@ static inline uint64_t rule_for(uintptr_t pc)
 #define RULE_FROM_RBP(v) (((v) >> 2) & 1)
 #define RULE_RBP_SAVED(v) (((v) >> 3) & 1)
 #define RULE_CFA_OFF(v) ((intptr_t)(int16_t)((v) >> 8))
-#define RULE_RA_OFF(v) ((intptr_t)(int16_t)((v) >> 24))
 #define RULE_RBP_OFF(v) ((intptr_t)(int16_t)((v) >> 40))
 
 static void find_main_stack(void)
 {
 	struct lt_maps maps;
-	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+	uintptr_t sp = (uintptr_t)__builtin_dwarf_cfa();
 	if (lt_maps_read(&maps) != 0)
 		return;
 	const struct lt_region *r = lt_maps_find(&maps, sp);
@@ -150,57 +149,58 @@ uint32_t lt_backtrace_full(uintptr_t entry, uintptr_t *frames, uint32_t max)
 	return depth;
 }
 
-/* Walks with cached rules; returns 0 when it must hand over to libunwind. */
-static inline uint32_t walk(struct lt_thread *t, uintptr_t entry, uintptr_t *frames,
-			    uint32_t max)
+/* Walks with cached rules from the program's frame that called us;
+ * returns 0 when it must hand over to libunwind. */
+static inline uint32_t walk(struct lt_thread *t, uintptr_t entry, uintptr_t ra,
+			    uintptr_t cfa0, uintptr_t *frames, uint32_t max)
 {
-	uintptr_t ip, sp, bp;
-	__asm__ volatile("lea 0(%%rip), %0\n\tmov %%rsp, %1\n\tmov %%rbp, %2"
-			 : "=r"(ip), "=r"(sp), "=r"(bp));
+	uintptr_t ip = ra, sp = cfa0, bp;
+	/* The caller's RBP: nothing in this library touches the register
+	 * (it is built with -ffixed-rbp). */
+	__asm__ volatile("mov %%rbp, %0" : "=r"(bp));
 	const uintptr_t lo = t->stack_lo, hi = t->stack_hi;
-	if (sp < lo || sp >= hi)
+	if (sp <= lo || sp > hi)
 		return 0;   /* on a signal stack, or bounds unknown */
 	uint32_t depth = 0;
-	bool first = true;
 	frames[depth++] = entry;
+	frames[depth++] = ip;
 	while (depth < max) {
-		uint64_t r = rule_for(first ? ip : ip - 1);
+		uint64_t r = rule_for(ip - 1);
 		if (LT_UNLIKELY(RULE_KIND(r) != LT_RULE_FRAME)) {
 			if (RULE_KIND(r) == LT_RULE_END)
 				break;
 			return 0;
 		}
 		uintptr_t cfa = (RULE_FROM_RBP(r) ? bp : sp) + RULE_CFA_OFF(r);
-		uintptr_t ra_at = cfa + RULE_RA_OFF(r);
 		/* Every read stays inside this thread's stack, above the
-		 * current frame: garbage stops the walk, never faults. */
-		if (LT_UNLIKELY(cfa <= sp || cfa > hi || ra_at < sp || ra_at + 8 > hi))
+		 * current frame (the return address is at CFA - 8, a saved
+		 * RBP at CFA - 16 or below): garbage stops the walk, never
+		 * faults. */
+		if (LT_UNLIKELY(cfa <= sp || cfa > hi))
 			break;
 		if (RULE_RBP_SAVED(r)) {
 			uintptr_t bp_at = cfa + RULE_RBP_OFF(r);
-			if (LT_UNLIKELY(bp_at < sp || bp_at + 8 > hi))
+			if (LT_UNLIKELY(bp_at < sp))
 				break;
 			bp = *(const uintptr_t *)bp_at;
 		}
-		ip = *(const uintptr_t *)ra_at;
+		ip = *(const uintptr_t *)(cfa - 8);
 		sp = cfa;
-		first = false;
 		if (!ip)
 			break;
-		if (depth == 1 && own_frame(ip))
-			continue;   /* the interposer and recorder: ours */
 		frames[depth++] = ip;
 	}
 	return depth;
 }
 
-uint32_t lt_backtrace(uintptr_t entry, uintptr_t *frames, uint32_t max)
+uint32_t lt_backtrace(uintptr_t entry, uintptr_t ra, uintptr_t cfa, uintptr_t *frames,
+		      uint32_t max)
 {
 	struct lt_thread *t = &lt_self;
 	if (LT_LIKELY(lt_fast_unwind_enabled && rule_cache)) {
 		if (LT_UNLIKELY(!t->stack_known))
 			learn_stack(t);
-		uint32_t depth = walk(t, entry, frames, max);
+		uint32_t depth = walk(t, entry, ra, cfa, frames, max);
 		if (LT_LIKELY(depth))
 			return depth;
 	}

@@ -327,6 +327,10 @@ bool lt_cfi_rule(uintptr_t pc, struct lt_unwind_rule *out)
 	}
 	if (row.ra_how != AT_CFA || (row.rbp_how != SAME && row.rbp_how != AT_CFA))
 		return false;
+	/* What the fast walk assumes, and what compilers emit on x86-64: the
+	 * return address just below the CFA, a saved RBP further down. */
+	if (row.ra_off != -8 || (row.rbp_how == AT_CFA && row.rbp_off > -16))
+		return false;
 	if (row.cfa_off < -32768 || row.cfa_off > 32767 || row.ra_off < -32768 ||
 	    row.ra_off > 32767 || row.rbp_off < -32768 || row.rbp_off > 32767)
 		return false;

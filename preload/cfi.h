@@ -13,7 +13,7 @@ enum lt_rule_kind {
 
 /* How to find the caller of a frame at one code address:
  *   CFA = (cfa_from_rbp ? RBP : RSP) + cfa_off
- *   return address = *(CFA + ra_off)
+ *   return address = *(CFA + ra_off), ra_off = -8 always
  *   caller's RBP   = rbp_saved ? *(CFA + rbp_off) : RBP
  *   caller's RSP   = CFA */
 struct lt_unwind_rule {

@@ -44,7 +44,7 @@ static void lt_at_exit(void *unused)
 		return;
 	uintptr_t sp = lt_first_foreign_frame_sp((const void *)exit);
 	if (!sp)
-		sp = (uintptr_t)__builtin_frame_address(0);
+		sp = (uintptr_t)__builtin_dwarf_cfa();
 	int status = lt_report_now(LT_REASON_EXIT, sp);
 	/* valgrind's --error-exitcode: the program's output is flushed as
 	 * exit would, then the process ends with the requested status. */

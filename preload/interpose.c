@@ -30,6 +30,13 @@
 		__attribute__((alias(#fn), copy(fn), visibility("hidden")))
 #define ENTRY_DECL(fn) extern __typeof__(fn) lt_entry_##fn LT_HIDDEN
 #define ENTRY(fn) ((uintptr_t)&lt_entry_##fn)
+/* Where the program called us: the allocation's first frame (the entry
+ * point), the return address into the caller and the caller's stack
+ * pointer (our frame's CFA). The walk starts there, so none of our own
+ * frames is unwound; RBP is the caller's too, since this library never
+ * uses RBP (-ffixed-rbp). Only valid in the exported function itself. */
+#define SITE(fn) ENTRY(fn), (uintptr_t)__builtin_return_address(0), \
+		 (uintptr_t)__builtin_dwarf_cfa()
 
 /* C++ allocation functions, by their mangled names. */
 void *_Znwm(size_t);
@@ -112,7 +119,7 @@ LT_EXPORT void *malloc(size_t size)
 	t->depth++;
 	void *p = lt_real.malloc(size);
 	if (LT_LIKELY(p))
-		lt_record_alloc(t, p, size, ENTRY(malloc));
+		lt_record_alloc(t, p, size, SITE(malloc));
 	t->depth--;
 	return p;
 }
@@ -139,7 +146,7 @@ LT_EXPORT void *calloc(size_t n, size_t size)
 	t->depth++;
 	void *p = lt_real.calloc(n, size);
 	if (LT_LIKELY(p))
-		lt_record_alloc(t, p, (uint64_t)n * size, ENTRY(calloc));
+		lt_record_alloc(t, p, (uint64_t)n * size, SITE(calloc));
 	t->depth--;
 	return p;
 }
@@ -148,7 +155,8 @@ ENTRY_ALIAS(calloc);
 /* realloc of a block we know: its record is taken out first (the real call
  * may free it), and put back if the call fails. Counted as valgrind does:
  * one free, plus one allocation of the new size unless size is 0. */
-static void *realloc_known(struct lt_thread *t, void *old, size_t size, uintptr_t entry)
+static inline void *realloc_known(struct lt_thread *t, void *old, size_t size,
+				  uintptr_t entry, uintptr_t ra, uintptr_t cfa)
 {
 	struct lt_table_entry was;
 	bool had;
@@ -159,7 +167,7 @@ static void *realloc_known(struct lt_thread *t, void *old, size_t size, uintptr_
 	p = lt_real.realloc(old, size);
 	if (p) {
 		lt_counted_free(t);
-		lt_record_alloc(t, p, size, entry);
+		lt_record_alloc(t, p, size, entry, ra, cfa);
 	} else if (size == 0) {
 		lt_counted_free(t);          /* glibc freed old and returned NULL */
 	} else if (had) {
@@ -180,11 +188,11 @@ LT_EXPORT void *realloc(void *old, size_t size)
 		t->depth++;
 		void *p = lt_real.realloc(NULL, size);
 		if (LT_LIKELY(p))
-			lt_record_alloc(t, p, size, ENTRY(realloc));
+			lt_record_alloc(t, p, size, SITE(realloc));
 		t->depth--;
 		return p;
 	}
-	return realloc_known(t, old, size, ENTRY(realloc));
+	return realloc_known(t, old, size, SITE(realloc));
 }
 ENTRY_ALIAS(realloc);
 
@@ -202,11 +210,11 @@ LT_EXPORT void *reallocarray(void *old, size_t n, size_t size)
 		t->depth++;
 		void *p = lt_real.realloc(NULL, total);
 		if (LT_LIKELY(p))
-			lt_record_alloc(t, p, total, ENTRY(reallocarray));
+			lt_record_alloc(t, p, total, SITE(reallocarray));
 		t->depth--;
 		return p;
 	}
-	return realloc_known(t, old, total, ENTRY(reallocarray));
+	return realloc_known(t, old, total, SITE(reallocarray));
 }
 ENTRY_ALIAS(reallocarray);
 
@@ -225,7 +233,7 @@ LT_EXPORT int posix_memalign(void **out, size_t align, size_t size)
 	t->depth++;
 	int rc = lt_real.posix_memalign(out, align, size);
 	if (LT_LIKELY(rc == 0))
-		lt_record_alloc(t, *out, size, ENTRY(posix_memalign));
+		lt_record_alloc(t, *out, size, SITE(posix_memalign));
 	t->depth--;
 	return rc;
 }
@@ -241,7 +249,7 @@ ENTRY_ALIAS(posix_memalign);
 		t->depth++;                                                   \
 		void *p = lt_real.fn args;                                    \
 		if (LT_LIKELY(p))                                             \
-			lt_record_alloc(t, p, (recorded_size), ENTRY(fn));    \
+			lt_record_alloc(t, p, (recorded_size), SITE(fn));     \
 		t->depth--;                                                   \
 		return p;                                                     \
 	}                                                                     \
@@ -289,7 +297,8 @@ static LT_NOINLINE LT_COLD void *cxx_fallback(void *_Atomic *cache, const char *
 	return fn;
 }
 
-static inline void *new_fast(size_t size, size_t align, uintptr_t entry)
+static inline void *new_fast(size_t size, size_t align, uintptr_t entry, uintptr_t ra,
+			     uintptr_t cfa)
 {
 	struct lt_thread *t = &lt_self;
 	if (LT_UNLIKELY(!tracing(t)))
@@ -299,7 +308,7 @@ static inline void *new_fast(size_t size, size_t align, uintptr_t entry)
 	int saved = errno;
 	void *p = align ? lt_real.memalign(align, real_size) : lt_real.malloc(real_size);
 	if (LT_LIKELY(p))
-		lt_record_alloc(t, p, size, entry);
+		lt_record_alloc(t, p, size, entry, ra, cfa);
 	errno = saved;
 	t->depth--;
 	return p;
@@ -309,7 +318,7 @@ static inline void *new_fast(size_t size, size_t align, uintptr_t entry)
 	LT_EXPORT void *sym(size_t size)                                      \
 	{                                                                     \
 		static void *_Atomic real;                                    \
-		void *p = new_fast(size, 0, ENTRY(sym));                      \
+		void *p = new_fast(size, 0, SITE(sym));                      \
 		if (LT_LIKELY(p))                                             \
 			return p;                                             \
 		cxx_new_fn fn = (cxx_new_fn)cxx_fallback(&real, fallback_name); \
@@ -321,7 +330,7 @@ static inline void *new_fast(size_t size, size_t align, uintptr_t entry)
 	LT_EXPORT void *sym(size_t size, const void *tag)                     \
 	{                                                                     \
 		static void *_Atomic real;                                    \
-		void *p = new_fast(size, 0, ENTRY(sym));                      \
+		void *p = new_fast(size, 0, SITE(sym));                      \
 		if (LT_LIKELY(p))                                             \
 			return p;                                             \
 		cxx_new_nothrow_fn fn =                                       \
@@ -334,7 +343,7 @@ static inline void *new_fast(size_t size, size_t align, uintptr_t entry)
 	LT_EXPORT void *sym(size_t size, size_t align)                        \
 	{                                                                     \
 		static void *_Atomic real;                                    \
-		void *p = new_fast(size, align, ENTRY(sym));                  \
+		void *p = new_fast(size, align, SITE(sym));                  \
 		if (LT_LIKELY(p))                                             \
 			return p;                                             \
 		cxx_new_aligned_fn fn =                                       \
@@ -347,7 +356,7 @@ static inline void *new_fast(size_t size, size_t align, uintptr_t entry)
 	LT_EXPORT void *sym(size_t size, size_t align, const void *tag)       \
 	{                                                                     \
 		static void *_Atomic real;                                    \
-		void *p = new_fast(size, align, ENTRY(sym));                  \
+		void *p = new_fast(size, align, SITE(sym));                  \
 		if (LT_LIKELY(p))                                             \
 			return p;                                             \
 		cxx_new_aligned_nothrow_fn fn = (cxx_new_aligned_nothrow_fn)  \

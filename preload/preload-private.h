@@ -162,8 +162,11 @@ void lt_depot_init(void) LT_HIDDEN;
 /* ---- backtraces (backtrace.c) ---- */
 
 /* HOT. Fills frames[0] with entry (the interposed function's address) and
- * frames[1..] with the return addresses of its callers. Returns the depth. */
-uint32_t lt_backtrace(uintptr_t entry, uintptr_t *frames, uint32_t max) LT_HIDDEN;
+ * frames[1..] with the return addresses of its callers, starting at ra
+ * (the return address into the program) whose frame's stack pointer is
+ * cfa; RBP must still hold the caller's value. Returns the depth. */
+uint32_t lt_backtrace(uintptr_t entry, uintptr_t ra, uintptr_t cfa, uintptr_t *frames,
+		      uint32_t max) LT_HIDDEN;
 /* The same with libunwind alone: the reference the fast path is tested
  * against, and its fallback. */
 uint32_t lt_backtrace_full(uintptr_t entry, uintptr_t *frames, uint32_t max) LT_HIDDEN;
@@ -208,7 +211,7 @@ size_t lt_static_tls_size(void) LT_HIDDEN;
 /* HOT. Called by every interposer after the real call succeeded, with the
  * thread's depth already raised. */
 void lt_record_alloc(struct lt_thread *t, void *p, uint64_t size,
-		     uintptr_t entry) LT_HIDDEN;
+		     uintptr_t entry, uintptr_t ra, uintptr_t cfa) LT_HIDDEN;
 /* HOT. Removes p's record (before the real free); counts the free. */
 void lt_record_free(struct lt_thread *t, void *p) LT_HIDDEN;
 

@@ -30,7 +30,8 @@ bool lt_init_core(void)
 	return ok;
 }
 
-void lt_record_alloc(struct lt_thread *t, void *p, uint64_t size, uintptr_t entry)
+void lt_record_alloc(struct lt_thread *t, void *p, uint64_t size, uintptr_t entry,
+		     uintptr_t ra, uintptr_t cfa)
 {
 	uintptr_t frames[LT_SNAP_MAX_DEPTH];
 	int saved = errno;
@@ -38,7 +39,7 @@ void lt_record_alloc(struct lt_thread *t, void *p, uint64_t size, uintptr_t entr
 
 	c->allocs++;
 	c->bytes += size;
-	uint32_t depth = lt_backtrace(entry, frames, lt_capture_depth);
+	uint32_t depth = lt_backtrace(entry, ra, cfa, frames, lt_capture_depth);
 	uint32_t id = lt_depot_intern(frames, depth);
 	if (LT_LIKELY(id))
 		lt_table_insert((uintptr_t)p, size, id);

@@ -255,7 +255,7 @@ static const struct fake fakes[] = {
 	{ 0x401030, 2, { { .fn = "inl", .obj = "/usr/bin/prog", .dir = "/src", .file = "leak.c",
 			   .line = 3, .inlined = true },
 			 { .fn = "outer(int)", .obj = "/usr/bin/prog", .dir = "/src",
-			   .file = "leak.c", .line = 7 } } },
+			   .file = "leak.c", .line = 7, .raw_fn = "_Z5outeri" } } },
 	{ 0x401100, 1, { { .fn = "main", .obj = "/usr/bin/prog", .dir = "/src",
 			   .file = "leak.c", .line = 10, .kind = LT_FN_MAIN } } },
 	{ 0x402000, 1, { { .fn = "__libc_start_call_main", .obj = "/lib/libc.so.6",

@@ -74,7 +74,9 @@ static const struct test_stack three_stacks[] = {
 	{ .id = 3, .depth = 2, .frames = { 0x10, 0x21 } },
 };
 
-/* Equal totals: valgrind's state order, then fewer blocks, then stack. */
+/* Equal totals: valgrind's Reachedness order (reachable, possible,
+ * indirect, definite; what valgrind 3.19 prints for a program with one
+ * 16-byte record of each kind), then fewer blocks, then older stack. */
 static void test_sort_ties(void **state)
 {
 	const struct test_block blocks[] = {
@@ -94,8 +96,8 @@ static void test_sort_ties(void **state)
 	assert_int_equal(recs.count, 8);
 	const struct { uint32_t stack; uint8_t kind; } want[] = {
 		{ 3, LT_KIND_REACHABLE },           /* 99 */
+		{ 1, LT_KIND_REACHABLE }, { 1, LT_KIND_POSSIBLE }, { 1, LT_KIND_INDIRECT },
 		{ 1, LT_KIND_DEFINITE }, { 3, LT_KIND_DEFINITE }, { 2, LT_KIND_DEFINITE },
-		{ 1, LT_KIND_INDIRECT }, { 1, LT_KIND_POSSIBLE }, { 1, LT_KIND_REACHABLE },
 		{ 1, LT_KIND_UNCLASSIFIED },
 	};
 	for (size_t i = 0; i < 8; i++) {
@@ -168,6 +170,30 @@ static void test_head_cycle(void **state)
 		assert_true(recs.recs[i].indirect_bytes == 0);
 }
 
+/* Still reachable blocks reached through an interior pointer are counted
+ * per heuristic, in bytes and blocks, whatever their record. */
+static void test_heuristics(void **state)
+{
+	const struct test_block blocks[] = {
+		{ 1, 28, 1, LT_KIND_REACHABLE, 0, LT_SNAP_HEUR_NEWARRAY },
+		{ 2, 40, 2, LT_KIND_REACHABLE, 0, LT_SNAP_HEUR_MULTIPLEINHERITANCE },
+		{ 3, 12, 1, LT_KIND_REACHABLE, 0, LT_SNAP_HEUR_NEWARRAY },
+		{ 4, 101, 3, LT_KIND_REACHABLE, 0, LT_SNAP_HEUR_NONE },
+		{ 5, 7, 3, LT_KIND_DEFINITE, 0 },
+	};
+	struct test_snap s = { .pid = 1, .stacks = three_stacks, .nstacks = 3,
+			       .blocks = blocks, .nblocks = 5 };
+	build(&s, 0);
+	assert_true(recs.heur_bytes[LT_SNAP_HEUR_NEWARRAY] == 40);
+	assert_true(recs.heur_blocks[LT_SNAP_HEUR_NEWARRAY] == 2);
+	assert_true(recs.heur_bytes[LT_SNAP_HEUR_MULTIPLEINHERITANCE] == 40);
+	assert_true(recs.heur_blocks[LT_SNAP_HEUR_MULTIPLEINHERITANCE] == 1);
+	assert_true(recs.heur_blocks[LT_SNAP_HEUR_STDSTRING] == 0);
+	assert_true(recs.heur_blocks[LT_SNAP_HEUR_LENGTH64] == 0);
+	assert_true(recs.heur_blocks[LT_SNAP_HEUR_NONE] == 0);
+	assert_true(recs.kind_bytes[LT_KIND_REACHABLE] == 181);
+}
+
 static void test_empty(void **state)
 {
 	struct test_snap s = { .pid = 1 };
@@ -184,6 +210,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_merge_when_cut, teardown),
 		cmocka_unit_test_teardown(test_indirect_chains, teardown),
 		cmocka_unit_test_teardown(test_head_cycle, teardown),
+		cmocka_unit_test_teardown(test_heuristics, teardown),
 		cmocka_unit_test_teardown(test_empty, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -17,6 +17,9 @@
 #include "report.h"
 
 #define P "==4242== "
+/* valgrind's line before the ERROR SUMMARY, without -s. */
+#define HINT P "For lists of detected and suppressed errors, rerun with: -s\n"
+
 #define HEADER \
 	P "leaktrace-" LT_VERSION ", a memory leak detector\n" \
 	P "Command: ./prog -v a\\ b\n" \
@@ -102,6 +105,7 @@ static void test_classified(void **state)
 		P "   still reachable: 2,000 bytes in 1 blocks\n"
 		P "        suppressed: 0 bytes in 0 blocks\n"
 		P "\n"
+		HINT
 		P "ERROR SUMMARY: 2 errors from 2 contexts (suppressed: 0 from 0)\n");
 }
 
@@ -134,6 +138,7 @@ static void test_unclassified(void **state)
 		P "   by 0x401010: helper (leak.c:5)\n"
 		P "   by 0x401100: main (leak.c:10)\n"
 		P "\n"
+		HINT
 		P "ERROR SUMMARY: 0 errors from 0 contexts (suppressed: 0 from 0)\n");
 }
 
@@ -150,6 +155,7 @@ static void test_no_blocks(void **state)
 		P "\n"
 		P "All heap blocks were freed -- no leaks are possible\n"
 		P "\n"
+		HINT
 		P "ERROR SUMMARY: 0 errors from 0 contexts (suppressed: 0 from 0)\n");
 }
 
@@ -266,6 +272,7 @@ static void test_default_kinds(void **state)
 		P "Reachable blocks (those to which a pointer was found) are not shown.\n"
 		P "To see them, rerun with: --leak-check=full --show-leak-kinds=all\n"
 		P "\n"
+		HINT
 		P "ERROR SUMMARY: 2 errors from 2 contexts (suppressed: 0 from 0)\n");
 }
 
@@ -291,6 +298,7 @@ static void test_leak_check_summary(void **state)
 		SMALL_SUMMARY
 		P "Rerun with --leak-check=full to see details of leaked memory\n"
 		P "\n"
+		HINT
 		P "ERROR SUMMARY: 0 errors from 0 contexts (suppressed: 0 from 0)\n");
 	/* valgrind's XML lists the records in summary mode all the same. */
 	free(text);
@@ -310,7 +318,71 @@ static void test_leak_check_no(void **state)
 		P "\n"
 		P "For a detailed leak analysis, rerun with: --leak-check=full\n"
 		P "\n"
+		HINT
 		P "ERROR SUMMARY: 0 errors from 0 contexts (suppressed: 0 from 0)\n");
+}
+
+/* valgrind 3.19's lines for blocks reached through interior pointers
+ * (what it prints for a new[] array of objects with destructors and a
+ * pointer to a second base class), and our notes on an incomplete scan:
+ * after the heap summary in the text, in the preamble in XML. */
+static void test_heuristics_and_notes(void **state)
+{
+	const struct test_block blocks[] = {
+		{ 1, 28, 1, LT_KIND_REACHABLE, 0, LT_SNAP_HEUR_NEWARRAY },
+		{ 2, 40, 1, LT_KIND_REACHABLE, 0, LT_SNAP_HEUR_MULTIPLEINHERITANCE },
+		{ 3, 1234, 1, LT_KIND_REACHABLE, 0, LT_SNAP_HEUR_NONE },
+		{ 4, 1000, 1, LT_KIND_REACHABLE, 0, LT_SNAP_HEUR_STDSTRING },
+	};
+	struct test_snap s = lt_test_small;
+	s.stacks = one_stack;
+	s.nstacks = 1;
+	s.blocks = blocks;
+	s.nblocks = 4;
+	s.totals = (struct lt_snap_totals){ 5, 1, 2400, 0, LT_SCAN_CLASSIFIED | LT_SCAN_INCOMPLETE, 2 };
+	lt_options_defaults(&opts);
+	assert_string_equal(render(&s),
+		HEADER
+		P "HEAP SUMMARY:\n"
+		P "    in use at exit: 2,302 bytes in 4 blocks\n"
+		P "  total heap usage: 5 allocs, 1 frees, 2,400 bytes allocated\n"
+		P "Note: 2 threads could not be paused for the leak scan; their whole stacks were "
+		  "scanned, so some leaks may show as reachable.\n"
+		P "Note: not every thread could be listed for the leak scan; blocks referenced only "
+		  "from an unlisted thread's stack or registers may show as lost.\n"
+		P "\n"
+		P "LEAK SUMMARY:\n"
+		P "   definitely lost: 0 bytes in 0 blocks\n"
+		P "   indirectly lost: 0 bytes in 0 blocks\n"
+		P "     possibly lost: 0 bytes in 0 blocks\n"
+		P "   still reachable: 2,302 bytes in 4 blocks\n"
+		P "                      of which reachable via heuristic:\n"
+		P "                        stdstring          : 1,000 bytes in 1 blocks\n"
+		P "                        newarray           : 28 bytes in 1 blocks\n"
+		P "                        multipleinheritance: 40 bytes in 1 blocks\n"
+		P "        suppressed: 0 bytes in 0 blocks\n"
+		P "Reachable blocks (those to which a pointer was found) are not shown.\n"
+		P "To see them, rerun with: --leak-check=full --show-leak-kinds=all\n"
+		P "\n"
+		HINT
+		P "ERROR SUMMARY: 0 errors from 0 contexts (suppressed: 0 from 0)\n");
+	free(text);
+	lt_snapshot_free(&snap);
+	s.totals.scan_flags = LT_SCAN_CLASSIFIED;
+	s.totals.unstopped_threads = 1;
+	render_ops(&s, &lt_report_xml_ops);
+	assert_non_null(strstr(text,
+		"  <line>Command: ./prog -v a b</line>\n"
+		"  <line>Note: 1 thread could not be paused for the leak scan; its whole stack was "
+		"scanned, so some leaks may show as reachable.</line>\n"
+		"</preamble>\n"));
+	assert_null(strstr(text, "heuristic"));
+	/* No scan, no verdict to qualify: no note. */
+	free(text);
+	lt_snapshot_free(&snap);
+	s.totals.scan_flags = 0;
+	render(&s);
+	assert_null(strstr(text, "Note:"));
 }
 
 static void test_commas(void **state)
@@ -429,6 +501,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_errors_for_leak_kinds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_leak_check_summary, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_leak_check_no, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_heuristics_and_notes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_commas, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_xml, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_xml_escaping_and_unclassified, setup, teardown),

@@ -13,30 +13,17 @@
 #include <cmocka.h>
 
 #include "preload-private.h"
+#include "unwind_capture.h"
 
 /* Normally kept by other files of the library. */
 LT_TLS struct lt_thread lt_self;
 uintptr_t lt_self_lo, lt_self_hi;
 
-#define MAX 256
 
-struct capture {
-	uintptr_t fast[MAX], full[MAX];
-	uint32_t nfast, nfull, max;
-};
-
-static __attribute__((noinline)) void capture_both(struct capture *c, uint32_t max)
-{
-	c->max = max;
-	c->nfast = lt_backtrace(1, c->fast, max);
-	c->nfull = lt_backtrace_full(1, c->full, max);
-	__asm__ volatile("" ::: "memory");
-}
-
-/* frames[1] is the return address into capture_both, which differs
- * between its two calls, and libunwind starts one frame deeper (inside
- * lt_backtrace_full); from capture_both's caller on, both must agree
- * exactly, to the last frame. */
+/* The fast path starts at capture_both's caller (frames[1] is the return
+ * address into it); libunwind starts inside lt_backtrace_full, two frames
+ * deeper. From capture_both's caller on, both must agree exactly, to the
+ * last frame. */
 static void assert_same_stack(const struct capture *c, uint32_t min_depth)
 {
 	if (c->fast[1] == c->full[1]) {
@@ -46,23 +33,23 @@ static void assert_same_stack(const struct capture *c, uint32_t min_depth)
 		assert_memory_equal(c->fast + 3, c->full + 3, (c->nfast - 3) * sizeof(uintptr_t));
 		return;
 	}
-	uint32_t k = 2;
-	while (k < c->nfull && k < 5 && c->full[k] != c->fast[2])
+	uint32_t k = 1;
+	while (k < c->nfull && k < 5 && c->full[k] != c->fast[1])
 		k++;
-	if (k >= c->nfull || c->nfast < 3 || c->full[k] != c->fast[2]) {
+	if (k >= c->nfull || c->nfast < 2 || c->full[k] != c->fast[1]) {
 		for (uint32_t i = 0; i < 6 && i < c->nfull; i++)
 			print_message("full[%u]=%#lx fast[%u]=%#lx\n", i,
 				      (unsigned long)c->full[i], i, (unsigned long)c->fast[i]);
 		fail_msg("no common frame");
 	}
-	uint32_t rest_full = c->nfull - k, rest_fast = c->nfast - 2;
+	uint32_t rest_full = c->nfull - k, rest_fast = c->nfast - 1;
 	/* Both stop at the same outermost frame unless cut by the limit. */
 	if (c->nfast < c->max && c->nfull < c->max)
 		assert_int_equal(rest_fast, rest_full);
 	for (uint32_t i = 0; i < rest_full && i < rest_fast; i++)
-		if (c->fast[2 + i] != c->full[k + i])
+		if (c->fast[1 + i] != c->full[k + i])
 			fail_msg("frame %u differs: fast %#lx, libunwind %#lx", i,
-				 (unsigned long)c->fast[2 + i], (unsigned long)c->full[k + i]);
+				 (unsigned long)c->fast[1 + i], (unsigned long)c->full[k + i]);
 	assert_true(c->nfast >= min_depth);
 }
 
