@@ -32,10 +32,26 @@ enum state { UNREACHED, INDIRECT, POSSIBLE, REACHABLE };
 #define ARENA_ALIGN (64ul << 20)
 #define READ_CHUNK (1 << 20)
 
+/* Block lookup: most pointers point to a block's start, found in one
+ * probe of a hash of the starts. Others take two binary searches, each
+ * over memory that stays in cache: every SAMPLE_STRIDE-th start address,
+ * then the compact array of start addresses between two samples. */
+#define SAMPLE_STRIDE 64
+
+struct start_slot {
+	uintptr_t addr;           /* 0: empty */
+	uint64_t index;
+};
+
 struct scan {
 	struct lt_scan_block *b;
 	size_t n;
 	uintptr_t lo, hi;         /* first block start, last block end */
+	uintptr_t *starts;        /* b[i].addr, compact */
+	uintptr_t *samples;       /* starts[k * SAMPLE_STRIDE] */
+	size_t nsamples, index_size;
+	struct start_slot *by_start;
+	size_t start_mask, by_start_size;
 	uint32_t *stack;
 	size_t top;
 	struct lt_maps maps;
@@ -46,6 +62,12 @@ struct scan {
 };
 
 /* ---- the blocks ---- */
+
+static inline size_t start_hash(uintptr_t addr, size_t mask)
+{
+	return (size_t)(((addr >> 4) * 0x9e3779b97f4a7c15ull) >> 20) & mask;
+}
+
 
 struct collect_ctx {
 	struct lt_scan_block *b;
@@ -118,31 +140,72 @@ static int collect_blocks(struct scan *s)
 			sort_blocks(s->b, s->n);
 			break;
 		}
-	if (s->n) {
-		s->lo = s->b[0].addr;
-		for (size_t i = 0; i < s->n; i++) {
-			uintptr_t end = s->b[i].addr + (s->b[i].size ? s->b[i].size : 1);
-			if (end > s->hi)
-				s->hi = end;
-		}
+	if (!s->n)
+		return 0;
+	s->lo = s->b[0].addr;
+	s->nsamples = (s->n + SAMPLE_STRIDE - 1) / SAMPLE_STRIDE;
+	s->index_size = (s->n + s->nsamples) * sizeof(uintptr_t);
+	s->starts = lt_os_map(s->index_size);
+	if (!s->starts)
+		return -ENOMEM;
+	s->samples = s->starts + s->n;
+	for (size_t i = 0; i < s->n; i++) {
+		uintptr_t end = s->b[i].addr + (s->b[i].size ? s->b[i].size : 1);
+		if (end > s->hi)
+			s->hi = end;
+		s->starts[i] = s->b[i].addr;
+		if (i % SAMPLE_STRIDE == 0)
+			s->samples[i / SAMPLE_STRIDE] = s->b[i].addr;
+	}
+	/* The hash is an acceleration: without memory for it, lookups
+	 * take the binary searches alone. */
+	size_t slots = 1024;
+	while (slots < 2 * s->n)
+		slots *= 2;
+	s->by_start_size = slots * sizeof(struct start_slot);
+	s->by_start = lt_os_map(s->by_start_size);
+	s->start_mask = slots - 1;
+	for (size_t i = 0; s->by_start && i < s->n; i++) {
+		size_t h = start_hash(s->b[i].addr, s->start_mask);
+		while (s->by_start[h].addr)
+			h = (h + 1) & s->start_mask;
+		s->by_start[h].addr = s->b[i].addr;
+		s->by_start[h].index = i;
 	}
 	return 0;
 }
 
 /* The block containing v (a zero-sized block contains only its own
  * address, as in valgrind), or -1. */
-static inline long find_block(const struct scan *s, uintptr_t v)
+static inline size_t last_at_or_below(const uintptr_t *a, size_t lo, size_t hi, uintptr_t v)
 {
-	if (v < s->lo || v >= s->hi)
-		return -1;
-	size_t lo = 0, hi = s->n;
 	while (hi - lo > 1) {
 		size_t mid = (lo + hi) / 2;
-		if (s->b[mid].addr <= v)
+		if (a[mid] <= v)
 			lo = mid;
 		else
 			hi = mid;
 	}
+	return lo;
+}
+
+static inline long find_block(const struct scan *s, uintptr_t v)
+{
+	if (v < s->lo || v >= s->hi)
+		return -1;
+	if (s->by_start) {
+		for (size_t h = start_hash(v, s->start_mask);; h = (h + 1) & s->start_mask) {
+			const struct start_slot *e = &s->by_start[h];
+			if (e->addr == v)
+				return (long)e->index;
+			if (!e->addr)
+				break;
+		}
+	}
+	size_t k = last_at_or_below(s->samples, 0, s->nsamples, v);
+	size_t from = k * SAMPLE_STRIDE;
+	size_t to = from + SAMPLE_STRIDE < s->n ? from + SAMPLE_STRIDE : s->n;
+	size_t lo = last_at_or_below(s->starts, from, to, v);
 	const struct lt_scan_block *b = &s->b[lo];
 	if (v >= b->addr && v < b->addr + (b->size ? b->size : 1))
 		return (long)lo;
@@ -578,6 +641,10 @@ out:
 		lt_os_unmap(s.stack, (2 * s.n + 16) * sizeof(uint32_t));
 	if (s.buf)
 		lt_os_unmap(s.buf, READ_CHUNK);
+	if (s.starts)
+		lt_os_unmap(s.starts, s.index_size);
+	if (s.by_start)
+		lt_os_unmap(s.by_start, s.by_start_size);
 	return rc;
 }
 
