@@ -47,11 +47,15 @@ static void lt_at_exit(void *unused)
 		sp = (uintptr_t)__builtin_dwarf_cfa();
 	int status = lt_report_now(LT_REASON_EXIT, sp);
 	/* valgrind's --error-exitcode: the program's output is flushed as
-	 * exit would, then the process ends with the requested status. */
-	if (status == LT_REPORT_STATUS_ERRORS && lt_opts.error_exitcode) {
-		fflush(NULL);
-		_exit((int)lt_opts.error_exitcode);
-	}
+	 * exit would, then the process ends with the requested status. A
+	 * gate fails closed: a report that could not be made counts as one
+	 * that found errors. */
+	if (!lt_opts.error_exitcode || status == 0)
+		return;
+	if (status != LT_REPORT_STATUS_ERRORS)
+		lt_log("the report failed: exiting with error_exitcode");
+	fflush(NULL);
+	_exit((int)lt_opts.error_exitcode);
 }
 
 static void after_fork_in_child(void)

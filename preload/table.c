@@ -1,15 +1,18 @@
 /* The live table: address -> {size, stack id} for every live block.
  * Context: HOT. No locks, no stdio, no allocator of the program.
  *
- * glibc returns 16-byte aligned blocks below 2^47, so the table is a radix
- * tree over the address itself (like a page table): 15 bits pick an L2
- * array, 16 bits a leaf, 12 bits a slot of 8 bytes = 32-bit size + 32-bit
- * stack id. Insert is one store, remove a load and a store: no hashing, no
- * probing, wait-free. A block's address is owned by one thread between its
- * allocation and its free, so a slot never sees two writers at once.
+ * glibc returns 16-byte aligned blocks below 2^47, at least 32 bytes apart
+ * (its smallest chunk), so the table is a radix tree over the address
+ * itself (like a page table) with one slot per 32-byte granule: 15 bits
+ * pick an L2 array, 15 bits a leaf, 12 bits a slot of 8 bytes = 32-bit
+ * size, 31-bit stack id, and the address bit (16) the granule does not
+ * tell. Insert is one compare-and-swap, remove a load and a store: no
+ * hashing, no probing. A block's address is owned by one thread between its
+ * allocation and its free; a granule already taken (an allocator that packs
+ * blocks 16 bytes apart) sends the block to the side table.
  * Leaves are allocated on first use and kept; their pages are backed only
- * where blocks live: 8 bytes per 16-byte granule of heap holding live
- * blocks, i.e. at most one 4 KiB page of table per 8 KiB of heap.
+ * where blocks live: 8 bytes per 32-byte granule of heap holding live
+ * blocks, i.e. at most one 4 KiB page of table per 16 KiB of heap.
  *
  * Blocks the radix cannot hold (unaligned or high addresses from another
  * allocator, sizes of 4 GiB and more) go to a small open-addressing side
@@ -18,9 +21,9 @@
 
 #include "preload-private.h"
 
-#define GRANULE_BITS 4
+#define GRANULE_BITS 5
 #define LEAF_BITS 12
-#define L2_BITS 16
+#define L2_BITS 15
 #define L1_BITS 15
 #define ADDR_BITS (GRANULE_BITS + LEAF_BITS + L2_BITS + L1_BITS) /* 47 */
 
@@ -54,15 +57,27 @@ struct side_entry {
 static struct side_entry *side;
 static _Atomic unsigned side_live;
 
-static inline uint64_t pack(uint64_t size, uint32_t stack_id)
+/* The slot: size << 32 | stack id << 1 | address bit 4. Stack ids are
+ * below 2^31 (ids of 2^31 and more go to the side table). */
+static inline uint64_t pack(uintptr_t addr, uint64_t size, uint32_t stack_id)
 {
-	return (size << 32) | stack_id;
+	return (size << 32) | ((uint64_t)stack_id << 1) | ((addr >> 4) & 1);
+}
+
+static inline bool slot_is(uint64_t v, uintptr_t addr)
+{
+	return v && (v & 1) == ((addr >> 4) & 1);
+}
+
+static inline void unpack(uint64_t v, struct lt_table_entry *e)
+{
+	e->size = v >> 32;
+	e->stack_id = (uint32_t)(v >> 1) & 0x7fffffffu;
 }
 
 static inline bool radix_key(uintptr_t addr)
 {
-	return (addr & ((1u << GRANULE_BITS) - 1)) == 0 &&
-	       (addr >> ADDR_BITS) == 0 && addr >= (1u << GRANULE_BITS);
+	return (addr & 15) == 0 && (addr >> ADDR_BITS) == 0 && addr >= (1u << GRANULE_BITS);
 }
 
 void lt_table_init(void)
@@ -165,15 +180,17 @@ static LT_NOINLINE bool side_remove(uintptr_t addr, struct lt_table_entry *old)
 
 bool lt_table_insert(uintptr_t addr, uint64_t size, uint32_t stack_id)
 {
-	if (LT_LIKELY(radix_key(addr) && size < SIZE_TOO_BIG && l1)) {
+	if (LT_LIKELY(radix_key(addr) && size < SIZE_TOO_BIG && stack_id < (1u << 31) && l1)) {
 		slot_t *s = radix_slot(addr, true);
-		if (LT_LIKELY(s)) {
-			atomic_store_explicit(s, pack(size, stack_id), memory_order_release);
+		uint64_t empty = 0;
+		if (LT_LIKELY(s && atomic_compare_exchange_strong_explicit(
+					   s, &empty, pack(addr, size, stack_id),
+					   memory_order_release, memory_order_relaxed)))
 			return true;
-		}
-	} else if (side_insert(addr, size, stack_id)) {
-		return true;
+		/* no memory for the leaf, or the granule is another block's */
 	}
+	if (side_insert(addr, size, stack_id))
+		return true;
 	atomic_fetch_add_explicit(&dropped, 1, memory_order_relaxed);
 	return false;
 }
@@ -183,10 +200,9 @@ bool lt_table_remove(uintptr_t addr, struct lt_table_entry *old)
 	if (LT_LIKELY(radix_key(addr) && l1)) {
 		slot_t *s = radix_slot(addr, false);
 		uint64_t v = s ? atomic_load_explicit(s, memory_order_acquire) : 0;
-		if (LT_LIKELY(v)) {
+		if (LT_LIKELY(slot_is(v, addr))) {
 			atomic_store_explicit(s, 0, memory_order_relaxed);
-			old->size = v >> 32;
-			old->stack_id = (uint32_t)v;
+			unpack(v, old);
 			return true;
 		}
 	}
@@ -209,8 +225,9 @@ static void visit_leaf(slot_t *leaf, uintptr_t base, lt_table_visit_fn fn, void 
 		uint64_t v = atomic_load_explicit(&leaf[i3], memory_order_acquire);
 		if (!v)
 			continue;
-		struct lt_table_entry e = { .size = v >> 32, .stack_id = (uint32_t)v };
-		fn(base | ((uintptr_t)i3 << GRANULE_BITS), &e, ctx);
+		struct lt_table_entry e;
+		unpack(v, &e);
+		fn(base | ((uintptr_t)i3 << GRANULE_BITS) | ((v & 1) << 4), &e, ctx);
 	}
 }
 

@@ -108,6 +108,32 @@ static void test_side_table_for_odd_blocks(void **state)
 	assert_int_equal(count_live(), 0);
 }
 
+/* glibc keeps blocks 32 bytes apart; an allocator that packs them 16
+ * apart shares a granule between two blocks: the second goes to the side
+ * table, and both are found again. */
+static void test_blocks_16_bytes_apart(void **state)
+{
+	struct lt_table_entry old;
+	uintptr_t a = 0x555500020000, b = a + 16, c = a + 32;
+	assert_true(lt_table_insert(a, 16, 5));
+	assert_true(lt_table_insert(b, 8, 6));
+	assert_true(lt_table_insert(c, 24, 7));
+	assert_int_equal(count_live(), 3);
+	assert_true(lt_table_remove(b, &old));
+	assert_int_equal(old.size, 8);
+	assert_int_equal(old.stack_id, 6);
+	assert_true(lt_table_remove(a, &old));
+	assert_int_equal(old.stack_id, 5);
+	assert_false(lt_table_remove(b, &old));
+	/* the granule is free again: b now goes to the radix */
+	assert_true(lt_table_insert(b, 9, 8));
+	assert_true(lt_table_remove(b, &old));
+	assert_int_equal(old.size, 9);
+	assert_true(lt_table_remove(c, &old));
+	assert_int_equal(old.stack_id, 7);
+	assert_int_equal(count_live(), 0);
+}
+
 /* ---- stress ---- */
 
 #define THREADS 8
@@ -195,6 +221,7 @@ int main(void)
 		cmocka_unit_test_setup(test_zero_size_block_is_kept, setup),
 		cmocka_unit_test_setup(test_foreach_in_address_order, setup),
 		cmocka_unit_test_setup(test_side_table_for_odd_blocks, setup),
+		cmocka_unit_test_setup(test_blocks_16_bytes_apart, setup),
 		cmocka_unit_test_setup(test_threads_cross_frees, setup),
 	};
 	return cmocka_run_group_tests_name("table", tests, NULL, NULL);
