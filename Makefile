@@ -4,7 +4,7 @@
 #   make check  install what is missing, build, run every test
 BUILD ?= build
 DEPS = meson ninja-build pkg-config gcc g++ python3 libunwind-dev libdw-dev \
-       libelf-dev libcmocka-dev valgrind
+       libelf-dev libcmocka-dev valgrind cmake strace gdb
 DEMO ?= $(BUILD)/examples/linked-list
 
 .PHONY: all build deps demo check unit clean
@@ -47,8 +47,8 @@ unit: build
 clean:
 	rm -rf $(BUILD)
 
-# Overhead next to LeakSanitizer, heaptrack and valgrind; about 10 minutes
-# (BENCH_QUICK=1: about 1). Table on stdout and in $(BUILD)/bench/results.md.
+# Overhead next to LeakSanitizer, heaptrack and valgrind; 6-10 minutes
+# (BENCH_QUICK=1: 1-1.5 minutes). Table on stdout and in $(BUILD)/bench/results.md.
 BENCH_DEPS = gcc python3 sqlite3 heaptrack liblsan0 valgrind
 
 .PHONY: bench

@@ -5,7 +5,7 @@
     python3 bench/run.py            # the same, once build/ exists
 
 Environment:
-    BENCH_QUICK=1          about a minute: inputs x0.25, fewer rounds
+    BENCH_QUICK=1          1-1.5 minutes: inputs x0.25, fewer rounds
     BENCH_ONLY=a,b         only these workloads (names as in the table;
                            "exitreport" for the exit-report section)
     BENCH_TOOLS=a,b        only these tools: leaktrace, leaktrace-rec, lsan,
@@ -191,12 +191,16 @@ def base_env():
 
 
 def reproduce(argv, env_extra, stdin):
-    """A shell command that repeats a run by hand."""
-    words = ["%s=%s" % (k, shlex.quote(v)) for k, v in env_extra.items()]
-    words += [shlex.quote(a.replace("{tmp}", "/tmp")) for a in argv]
+    """A shell command that repeats a run by hand, from the top of the
+    source tree (paths inside it are given relative to it)."""
+    def rel(word):
+        word = str(word).replace("{tmp}", "/tmp")
+        return word.replace(str(ROOT) + "/", "")
+    words = ["%s=%s" % (k, shlex.quote(rel(v))) for k, v in env_extra.items()]
+    words += [shlex.quote(rel(a)) for a in argv]
     cmd = " ".join(words)
     if stdin:
-        cmd += " < " + shlex.quote(str(stdin))
+        cmd += " < " + shlex.quote(rel(stdin))
     return cmd
 
 
@@ -348,6 +352,17 @@ def make_workloads():
 def selected(name):
     only = os.environ.get("BENCH_ONLY")
     return not only or name in {n.strip() for n in only.split(",")}
+
+
+def check_selection(workloads):
+    only = os.environ.get("BENCH_ONLY")
+    if not only:
+        return
+    known = [w.name for w in workloads] + ["exitreport"]
+    unknown = {n.strip() for n in only.split(",") if n.strip()} - set(known)
+    if unknown:
+        sys.exit("bench: unknown workload in BENCH_ONLY: %s (known: %s)" % (
+            ", ".join(sorted(unknown)), ", ".join(known)))
 
 
 # ---------------------------------------------------------------- measuring
@@ -734,6 +749,8 @@ def main():
     for f in ("libleaktrace.so", "leaktrace"):
         if not (BUILD / f).exists():
             sys.exit("bench: %s is missing: run `make` (or `make bench`) first" % (BUILD / f))
+    workloads = make_workloads()
+    check_selection(workloads)
     log("bench: compiling workloads into %s" % OUT)
     compile_helpers()
     LT_DIR.mkdir(parents=True, exist_ok=True)
@@ -745,7 +762,7 @@ def main():
         if t.missing:
             log("bench: %s skipped: %s" % (t.label, t.missing))
     results = []
-    for wl in make_workloads():
+    for wl in workloads:
         if not selected(wl.name):
             continue
         if wl.missing:

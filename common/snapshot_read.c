@@ -489,6 +489,7 @@ static int parse_blocks(struct parser *ps, struct lt_snapshot *snap)
 		b->size = le64(p + 8);
 		b->stack_id = le32(p + 16);
 		b->kind = p[20];
+		b->heuristic = p[21];
 		b->head = le32(p + 24);
 		if (check_block(ps, snap, i, p, b))
 			return -1;

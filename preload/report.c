@@ -80,9 +80,10 @@ static void log_with_errno(const char *what, const char *path, int err)
  * reporter could not run, a file in /tmp so that nothing is lost. */
 static bool keep_copy(int snap_fd, const char *pattern)
 {
-	char path[LT_OPT_PATH_MAX + 32];
-	if (lt_expand_path(pattern, getpid(), path, sizeof(path)) != 0) {
-		lt_log("raw_file: cannot expand the file name");
+	char path[LT_OPT_PATH_MAX + 32], err[200];
+	if (lt_expand_path_env(pattern, getpid(), environ, path, sizeof(path), err,
+			       sizeof(err)) != 0) {
+		lt_log(err);
 		return false;
 	}
 	int fd = lt_open_reserved(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

@@ -244,6 +244,9 @@ static bool digit(struct parser *p)
 static uint32_t parse_number(struct parser *p)
 {
 	size_t start = p->pos;
+	uint32_t n = new_node(p, LT_JSON_NUMBER);
+	if (!n)
+		return 0;
 	if (p->s[p->pos] == '-')
 		p->pos++;
 	if (!digit(p))
@@ -269,11 +272,8 @@ static uint32_t parse_number(struct parser *p)
 		while (digit(p))
 			p->pos++;
 	}
-	uint32_t n = new_node(p, LT_JSON_NUMBER);
-	if (n) {
-		p->doc->nodes[n].str = p->s + start;
-		p->doc->nodes[n].len = p->pos - start;
-	}
+	p->doc->nodes[n].str = p->s + start;
+	p->doc->nodes[n].len = p->pos - start;
 	return n;
 }
 

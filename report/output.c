@@ -1,21 +1,29 @@
 /* Where reports go: the text report to log_file or to the given stream
  * (standard error), the XML report to xml_file; %p in a file name is the
- * pid of the traced program, taken from the snapshot.
+ * pid of the traced program, taken from the snapshot, %q{NAME} the value
+ * of an environment variable (the program's environment at exit, which
+ * the reporter inherits; the launcher expands it at start-up already).
  * Context: offline side only. A file that cannot be opened loses only its
  * own report: the text report falls back to standard error. */
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "baseline.h"
 #include "report.h"
+#include "suppress.h"
+
+extern char **environ;
 
 static FILE *open_output(const char *what, const char *pattern,
 			 const struct lt_snapshot *snap, FILE *diag)
 {
-	char path[LT_OPT_PATH_MAX + 64];
+	char path[LT_OPT_PATH_MAX + 64], err[300];
 	FILE *f;
-	if (lt_expand_path(pattern, (pid_t)snap->process.pid, path, sizeof(path)) != 0) {
-		fprintf(diag, "leaktrace: %s '%s': bad %% sequence or name too long\n",
-			what, pattern);
+	if (lt_expand_path_env(pattern, (pid_t)snap->process.pid, environ, path, sizeof(path),
+			       err, sizeof(err)) != 0) {
+		fprintf(diag, "leaktrace: %s '%s': %s\n", what, pattern, err);
 		return NULL;
 	}
 	f = fopen(path, "we");
@@ -78,21 +86,52 @@ static int write_xml(const struct lt_snapshot *snap, const struct lt_records *re
 	return rc;
 }
 
+/* valgrind's --leak-resolution: how many frames of two stacks must agree
+ * for their blocks to share a loss record. */
+static unsigned grouping_frames(const struct lt_options *opts)
+{
+	unsigned n = opts->leak_resolution == 0 ? 2 : opts->leak_resolution == 1 ? 4
+							: opts->num_callers;
+	return n < opts->num_callers ? n : opts->num_callers;
+}
+
 int lt_report_write(const struct lt_snapshot *snap, const struct lt_frame_source *src,
 		    const struct lt_options *opts, const char *tool_path,
 		    FILE *text_out, FILE *diag)
 {
 	struct lt_records recs;
+	struct lt_supp_set supps = { 0 };
+	char err[LT_OPT_PATH_MAX + 400];
 	int rc = 0;
-	if (lt_records_build(snap, opts->num_callers, &recs) != 0) {
-		fprintf(diag, "leaktrace: out of memory grouping %zu blocks\n", snap->nblocks);
+	/* A suppressions file that cannot be read stops the report, as it
+	 * stops valgrind: a report without them would show, and count,
+	 * exactly the leaks the user asked not to hear about. */
+	if (lt_supp_load_options(&supps, opts, err, sizeof(err))) {
+		fprintf(diag, "leaktrace: %s\n", err);
+		lt_supp_free(&supps);
 		return -1;
 	}
+	if (lt_records_build(snap, grouping_frames(opts), &recs) != 0 ||
+	    lt_supp_apply(&supps, snap, src, opts->num_callers, &recs) < 0) {
+		fprintf(diag, "leaktrace: out of memory grouping %zu blocks\n", snap->nblocks);
+		lt_records_free(&recs);
+		lt_supp_free(&supps);
+		return -1;
+	}
+	/* A baseline that cannot be used is said, and every leak counts. */
+	lt_report_use_baseline(snap, src, opts, &recs, diag);
 	/* XML first: when the text goes to the terminal, the last thing on
 	 * screen stays the ERROR SUMMARY. */
 	if (opts->xml || opts->xml_file[0])
 		rc |= write_xml(snap, &recs, src, opts, tool_path, diag);
+	rc |= lt_report_write_machine(snap, &recs, src, opts, tool_path, diag);
 	rc |= write_text(snap, &recs, src, opts, tool_path, text_out, diag);
+	size_t errors = 0;
+	for (size_t i = 0; i < recs.count; i++)
+		errors += lt_report_counts(opts, &recs.recs[i]);
 	lt_records_free(&recs);
-	return rc ? -1 : 0;
+	lt_supp_free(&supps);
+	if (rc)
+		return -1;
+	return errors > INT_MAX ? INT_MAX : (int)errors;
 }

@@ -14,13 +14,16 @@
 #define UNRESOLVED (LT_NO_HEAD - 1)
 #define IN_PROGRESS (LT_NO_HEAD - 2)
 
+/* valgrind's cmp_LossRecords compares its Reachedness values, declared
+ * Reachable, Possible, IndirectLeak, Unreached: at equal total bytes a
+ * still reachable record comes first and a definitely lost one last. */
 unsigned lt_kind_rank(unsigned kind)
 {
 	switch (kind) {
-	case LT_KIND_DEFINITE: return 0;
-	case LT_KIND_INDIRECT: return 1;
-	case LT_KIND_POSSIBLE: return 2;
-	case LT_KIND_REACHABLE: return 3;
+	case LT_KIND_REACHABLE: return 0;
+	case LT_KIND_POSSIBLE: return 1;
+	case LT_KIND_INDIRECT: return 2;
+	case LT_KIND_DEFINITE: return 3;
 	default: return 4;
 	}
 }
@@ -130,6 +133,9 @@ static int cmp_records(const void *pa, const void *pb)
 		return ka < kb ? -1 : 1;
 	if (a->blocks != b->blocks)
 		return a->blocks < b->blocks ? -1 : 1;
+	/* valgrind's last key is the ExeContext's address, in practice the
+	 * order in which stacks were first seen; the depot numbers stacks in
+	 * the order it creates them. */
 	return (a->stack_id > b->stack_id) - (a->stack_id < b->stack_id);
 }
 
@@ -206,6 +212,11 @@ int lt_records_build(const struct lt_snapshot *snap, unsigned max_frames,
 		out->kind_blocks[blk->kind]++;
 		out->bytes += blk->size;
 		out->blocks++;
+		if (blk->kind == LT_KIND_REACHABLE && blk->heuristic &&
+		    blk->heuristic < LT_SNAP_HEUR_COUNT) {
+			out->heur_bytes[blk->heuristic] += blk->size;
+			out->heur_blocks[blk->heuristic]++;
+		}
 	}
 	if (add_indirect(&b))
 		goto out;

@@ -13,6 +13,8 @@
 
 #define LT_NKINDS 5               /* enum lt_block_kind values */
 
+struct lt_supp_set;
+
 struct lt_loss_record {
 	uint32_t stack_id;        /* the (first) stack of this record */
 	uint8_t kind;             /* enum lt_block_kind */
@@ -21,6 +23,11 @@ struct lt_loss_record {
 	uint64_t indirect_bytes;  /* blocks lost through the ones it heads */
 	uint64_t indirect_blocks;
 	bool baselined;           /* its fingerprint is in the baseline: not an error */
+	/* Set by lt_supp_apply (suppress.h): a suppression matched its stack
+	 * and kind. Suppressed records are never shown nor counted as errors,
+	 * and their blocks move from kind_* to suppressed_* below. */
+	bool suppressed;
+	const char *supp_name;    /* the name of the suppression that matched */
 };
 
 struct lt_records {
@@ -30,6 +37,14 @@ struct lt_records {
 	uint64_t kind_bytes[LT_NKINDS], kind_blocks[LT_NKINDS];
 	uint64_t bytes, blocks;   /* all blocks in use (HEAP SUMMARY) */
 	const char *baseline;     /* the baseline file applied, NULL if none */
+	/* Still reachable blocks reached through an interior pointer, by
+	 * heuristic (enum lt_snap_heuristic; [0] unused), suppressed or not,
+	 * as valgrind counts them under "of which reachable via heuristic". */
+	uint64_t heur_bytes[LT_SNAP_HEUR_COUNT], heur_blocks[LT_SNAP_HEUR_COUNT];
+	/* Direct bytes and blocks of the suppressed records (LEAK SUMMARY
+	 * "suppressed:"). */
+	uint64_t suppressed_bytes, suppressed_blocks;
+	const struct lt_supp_set *supps;  /* the suppressions applied, or NULL */
 };
 
 /* Groups and sorts. When max_frames is not 0, stacks that agree on their
@@ -41,8 +56,9 @@ int lt_records_build(const struct lt_snapshot *snap, unsigned max_frames,
 
 void lt_records_free(struct lt_records *r);
 
-/* Sort rank of a kind: valgrind's order (definitely < indirectly <
- * possibly lost < still reachable), then blocks not classified. */
+/* Sort rank of a kind among records of equal total bytes: valgrind's
+ * Reachedness order (still reachable < possibly lost < indirectly lost <
+ * definitely lost), then blocks not classified. */
 unsigned lt_kind_rank(unsigned kind);
 
 #endif

@@ -9,6 +9,9 @@
  *   address do not count against it), and nothing below main: the stack
  *   stops at main or, when main is not in it, at the innermost of glibc's
  *   start-up functions, which shows as "(below main)".
+ * - with a baseline applied (records->baseline), the records it does not
+ *   know come first, the known ones after, each group after a note line;
+ *   known records are never errors (docs/json-report.md, Baselines).
  * Context: offline side only. */
 #include "report.h"
 
@@ -89,12 +92,13 @@ static void emit_stack(const struct lt_report_ops *ops, struct lt_report *r,
 bool lt_report_shows(const struct lt_options *opts, const struct lt_loss_record *rec)
 {
 	unsigned bit = lt_kind_bit(rec->kind);
-	return opts->leak_check == LT_LEAK_CHECK_FULL && (!bit || (opts->show_leak_kinds & bit));
+	return opts->leak_check == LT_LEAK_CHECK_FULL && !rec->suppressed &&
+	       (!bit || (opts->show_leak_kinds & bit));
 }
 
 bool lt_report_counts(const struct lt_options *opts, const struct lt_loss_record *rec)
 {
-	return opts->leak_check == LT_LEAK_CHECK_FULL &&
+	return opts->leak_check == LT_LEAK_CHECK_FULL && !rec->suppressed &&
 	       (opts->errors_for_leak_kinds & lt_kind_bit(rec->kind)) && !rec->baselined;
 }
 
@@ -177,13 +181,14 @@ int lt_report_render(const struct lt_report_ops *ops, FILE *out,
 			if (grouped && rec->baselined != (pass == 1))
 				continue;
 			if (ops->all_records || (r.leak_check == LT_LEAK_CHECK_FULL &&
+						 !rec->suppressed &&
 						 (!bit || (opts->show_leak_kinds & bit)))) {
 				ops->leak(&r, rec, i + 1);
 				emit_stack(ops, &r, src, rec);
 				ops->leak_end(&r, rec);
 				r.shown++;
 			}
-			r.errors += r.leak_check == LT_LEAK_CHECK_FULL &&
+			r.errors += r.leak_check == LT_LEAK_CHECK_FULL && !rec->suppressed &&
 				    (opts->errors_for_leak_kinds & bit) != 0 && !rec->baselined;
 		}
 	}

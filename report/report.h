@@ -41,6 +41,7 @@ struct lt_report {
 	const struct lt_records *records;
 	const char *tool_path;        /* the leaktrace command, for XML; may be NULL */
 	const struct lt_frame_source *src;  /* for backends that walk stacks themselves */
+	void *priv;                   /* backend state, from begin to end */
 	unsigned leak_check;          /* enum lt_leak_check in effect for this backend */
 	size_t shown;                 /* records shown so far */
 	size_t errors;                /* records that count as errors */
@@ -95,8 +96,11 @@ int lt_report_render(const struct lt_report_ops *ops, FILE *out,
 
 /* Writes what the options ask for: the text report to log_file (%p is the
  * snapshot's pid) or to text_out, and the XML report to xml_file when xml
- * is yes or xml_file is set. Problems are said on diag. Returns 0 when
- * every report was written, -1 otherwise. */
+ * is yes or xml_file is set, the loss records grouped per leak_resolution
+ * and the suppressions files of opts applied. Problems are said on diag.
+ * Returns the number of error contexts (records that count as errors: see
+ * lt_report_counts) when every report was written, -1 otherwise (a
+ * suppressions file that cannot be read included). */
 int lt_report_write(const struct lt_snapshot *snap, const struct lt_frame_source *src,
 		    const struct lt_options *opts, const char *tool_path,
 		    FILE *text_out, FILE *diag);
@@ -115,5 +119,16 @@ const char *lt_kind_words(unsigned kind, bool at_exit);
 /* The LT_KINDS_* bit of a block kind; 0 for blocks not classified, which
  * are in no set. */
 unsigned lt_kind_bit(unsigned kind);
+
+/* valgrind's name of an interior-pointer heuristic ("newarray", ...). */
+const char *lt_heuristic_name(unsigned heuristic);
+
+/* Notes on a reachability scan that could not see everything (threads
+ * that did not pause, threads that could not be listed), one sentence
+ * each, without a prefix. Returns how many were written, at most
+ * LT_SCAN_NOTES_MAX. */
+#define LT_SCAN_NOTES_MAX 2
+#define LT_SCAN_NOTE_LEN 256
+size_t lt_scan_notes(const struct lt_snap_totals *t, char notes[][LT_SCAN_NOTE_LEN]);
 
 #endif

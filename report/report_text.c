@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "report.h"
+#include "suppress.h"
 
 static void prefix(struct lt_report *r)
 {
@@ -75,17 +76,73 @@ static bool at_exit(const struct lt_report *r)
 	return r->snap->process.reason == LT_REASON_EXIT;
 }
 
+static void put_scan_notes(struct lt_report *r)
+{
+	char notes[LT_SCAN_NOTES_MAX][LT_SCAN_NOTE_LEN];
+	size_t n = lt_scan_notes(&r->snap->totals, notes);
+	for (size_t i = 0; i < n; i++)
+		say(r, "%s\n", notes[i]);
+}
+
+/* valgrind's "--PID-- " lines: what -v and -s add. */
+__attribute__((format(printf, 2, 3)))
+static void debug_say(struct lt_report *r, const char *fmt, ...)
+{
+	char line[LT_OPT_LIST_MAX + 256];
+	va_list ap;
+	lt_ob_puts(r->out, "--");
+	lt_ob_u64(r->out, r->snap->process.pid);
+	lt_ob_puts(r->out, "-- ");
+	va_start(ap, fmt);
+	int n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		lt_ob_putn(r->out, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+}
+
+/* -v: the options in effect, in the command line's spelling, and the
+ * suppressions files read, where valgrind says its own. */
+static void put_verbose_preamble(struct lt_report *r)
+{
+	static char list[sizeof(struct lt_options) + 4096];
+	const struct lt_supp_set *supps = r->records->supps;
+	lt_options_format(r->opts, list, sizeof(list));
+	debug_say(r, "leaktrace options:\n");
+	for (char *item = list, *next; *item; item = next) {
+		next = item + strcspn(item, ":");
+		if (*next)
+			*next++ = '\0';
+		for (char *p = item; *p && *p != '='; p++)
+			if (*p == '_')
+				*p = '-';
+		debug_say(r, "   --%s\n", item);
+	}
+	for (size_t i = 0; supps && i < supps->nfiles; i++)
+		debug_say(r, "Reading suppressions file: %s\n", supps->files[i]);
+}
+
 static void text_begin(struct lt_report *r)
 {
 	const struct lt_records *rs = r->records;
 	const struct lt_snap_totals *t = &r->snap->totals;
 	char a[LT_COMMAS_MAX], b[LT_COMMAS_MAX], c[LT_COMMAS_MAX];
 
+	/* -q: only what is wrong, the loss records; and what may make the
+	 * verdicts wrong. */
+	if (r->opts->verbosity == 0) {
+		if (t->dropped)
+			say(r, "WARNING: %s blocks could not be tracked (the live table was "
+			    "full): they are missing from this report\n", lt_fmt_commas(t->dropped, a));
+		put_scan_notes(r);
+		return;
+	}
 	say(r, "leaktrace-%s, a memory leak detector\n", LT_VERSION);
 	put_command(r);
 	/* valgrind prints one blank line before the program runs and one
 	 * after it ends; the report keeps both. */
 	say(r, "\n");
+	if (r->opts->verbosity >= 2)
+		put_verbose_preamble(r);
 	say(r, "\n");
 	say(r, "HEAP SUMMARY:\n");
 	if (at_exit(r))
@@ -100,6 +157,7 @@ static void text_begin(struct lt_report *r)
 	if (t->dropped)
 		say(r, "WARNING: %s blocks could not be tracked (the live table was full): "
 		    "they are missing from this report\n", lt_fmt_commas(t->dropped, a));
+	put_scan_notes(r);
 	say(r, "\n");
 	if (r->leak_check == LT_LEAK_CHECK_NO) {
 		say(r, "For a detailed leak analysis, rerun with: --leak-check=full\n");
@@ -156,6 +214,8 @@ static void text_frame(struct lt_report *r, uint64_t ip, const struct lt_frame *
 static void text_leak_end(struct lt_report *r, const struct lt_loss_record *rec)
 {
 	say(r, "\n");
+	if (r->opts->gen_suppressions)
+		lt_supp_write_text(r->out, r->snap, r->src, r->opts->num_callers, rec);
 }
 
 static void summary_line(struct lt_report *r, const char *label, unsigned kind)
@@ -166,19 +226,88 @@ static void summary_line(struct lt_report *r, const char *label, unsigned kind)
 	    lt_fmt_commas(r->records->kind_blocks[kind], b));
 }
 
+/* valgrind's lines under "still reachable": the heuristics that made
+ * blocks reachable, those with blocks only, in valgrind's order. */
+static void put_heuristics(struct lt_report *r)
+{
+	const struct lt_records *rs = r->records;
+	char a[LT_COMMAS_MAX], b[LT_COMMAS_MAX];
+	bool any = false;
+	for (unsigned h = 1; h < LT_SNAP_HEUR_COUNT; h++)
+		any |= rs->heur_blocks[h] != 0;
+	if (!any)
+		return;
+	say(r, "                      of which reachable via heuristic:\n");
+	for (unsigned h = 1; h < LT_SNAP_HEUR_COUNT; h++)
+		if (rs->heur_blocks[h])
+			say(r, "                        %-19s: %s bytes in %s blocks\n",
+			    lt_heuristic_name(h), lt_fmt_commas(rs->heur_bytes[h], a),
+			    lt_fmt_commas(rs->heur_blocks[h], b));
+}
+
+/* valgrind's ERROR SUMMARY: suppressed errors are the suppressed records
+ * that would have counted as errors, each its own context. */
+static void error_summary(struct lt_report *r)
+{
+	const struct lt_records *rs = r->records;
+	char a[LT_COMMAS_MAX], b[LT_COMMAS_MAX], c[LT_COMMAS_MAX], d[LT_COMMAS_MAX];
+	size_t suppressed = 0;
+	for (size_t i = 0; i < rs->count; i++)
+		suppressed += rs->recs[i].suppressed && r->leak_check == LT_LEAK_CHECK_FULL &&
+			      (r->opts->errors_for_leak_kinds & lt_kind_bit(rs->recs[i].kind));
+	say(r, "ERROR SUMMARY: %s errors from %s contexts (suppressed: %s from %s)\n",
+	    lt_fmt_commas(r->errors, a), lt_fmt_commas(r->errors, b),
+	    lt_fmt_commas(suppressed, c), lt_fmt_commas(suppressed, d));
+}
+
+/* -s: the suppressions used, in valgrind's order (the one that matched
+ * last first), then the ERROR SUMMARY again, as valgrind ends. */
+static void used_suppressions(struct lt_report *r)
+{
+	const struct lt_supp_set *set = r->records->supps;
+	char a[LT_COMMAS_MAX], b[LT_COMMAS_MAX];
+	bool any = false;
+	for (size_t i = 0; set && i < set->count; i++) {
+		const struct lt_supp *s = set->order[i];
+		if (!s->count)
+			continue;
+		if (!any)
+			debug_say(r, "\n");
+		any = true;
+		debug_say(r, "used_suppression: %6llu %s %s:%u suppressed: %s bytes in %s blocks\n",
+			  (unsigned long long)s->count, s->name, s->file, s->lineno,
+			  lt_fmt_commas(s->bytes, a), lt_fmt_commas(s->blocks, b));
+	}
+	if (!any)
+		return;
+	say(r, "\n");
+	error_summary(r);
+}
+
 static void text_end(struct lt_report *r)
 {
 	const struct lt_records *rs = r->records;
 	char a[LT_COMMAS_MAX], b[LT_COMMAS_MAX];
 	uint64_t unclassified = rs->kind_blocks[LT_KIND_UNCLASSIFIED];
+	bool show_list = r->opts->show_error_list || r->opts->verbosity >= 2;
 
+	if (r->opts->verbosity == 0) {
+		/* valgrind -q says nothing more, unless asked for the list. */
+		if (show_list) {
+			error_summary(r);
+			used_suppressions(r);
+		}
+		return;
+	}
 	if (r->leak_check != LT_LEAK_CHECK_NO && rs->blocks > unclassified) {
 		say(r, "LEAK SUMMARY:\n");
 		summary_line(r, "   definitely lost", LT_KIND_DEFINITE);
 		summary_line(r, "   indirectly lost", LT_KIND_INDIRECT);
 		summary_line(r, "     possibly lost", LT_KIND_POSSIBLE);
 		summary_line(r, "   still reachable", LT_KIND_REACHABLE);
-		say(r, "        suppressed: 0 bytes in 0 blocks\n");
+		put_heuristics(r);
+		say(r, "        suppressed: %s bytes in %s blocks\n",
+		    lt_fmt_commas(rs->suppressed_bytes, a), lt_fmt_commas(rs->suppressed_blocks, b));
 		if (unclassified)
 			summary_line(r, "    not classified", LT_KIND_UNCLASSIFIED);
 		if (r->leak_check == LT_LEAK_CHECK_SUMMARY)
@@ -190,8 +319,11 @@ static void text_end(struct lt_report *r)
 		}
 		say(r, "\n");
 	}
-	say(r, "ERROR SUMMARY: %s errors from %s contexts (suppressed: 0 from 0)\n",
-	    lt_fmt_commas(r->errors, a), lt_fmt_commas(r->errors, b));
+	if (!show_list)
+		say(r, "For lists of detected and suppressed errors, rerun with: -s\n");
+	error_summary(r);
+	if (show_list)
+		used_suppressions(r);
 }
 
 const struct lt_report_ops lt_report_text_ops = {

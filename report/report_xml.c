@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "report.h"
+#include "suppress.h"
 
 /* Text content: escapes what XML requires and replaces the control
  * characters XML 1.0 cannot carry at all. */
@@ -119,6 +120,16 @@ static void put_status(struct lt_report *r, const char *state)
 		state, when);
 }
 
+/* Notes on an incomplete scan go in the preamble: free text that readers
+ * of valgrind's XML show or skip, and no element they do not know. */
+static void put_scan_notes(struct lt_report *r)
+{
+	char notes[LT_SCAN_NOTES_MAX][LT_SCAN_NOTE_LEN];
+	size_t n = lt_scan_notes(&r->snap->totals, notes);
+	for (size_t i = 0; i < n; i++)
+		element(r->out, "  ", "line", notes[i]);
+}
+
 static void xml_begin(struct lt_report *r)
 {
 	struct lt_outbuf *out = r->out;
@@ -129,6 +140,7 @@ static void xml_begin(struct lt_report *r)
 	lt_ob_puts(out, "<preamble>\n");
 	lt_ob_printf(out, "  <line>leaktrace-%s, a memory leak detector</line>\n", LT_VERSION);
 	put_command_line(r);
+	put_scan_notes(r);
 	lt_ob_puts(out, "</preamble>\n\n");
 	lt_ob_printf(out, "<pid>%u</pid>\n<ppid>%u</ppid>\n<tool>memcheck</tool>\n\n",
 		r->snap->process.pid, r->snap->process.ppid);
@@ -202,16 +214,41 @@ static void xml_frame(struct lt_report *r, uint64_t ip, const struct lt_frame *f
 	lt_ob_puts(out, "    </frame>\n");
 }
 
+/* With --gen-suppressions valgrind 3.19 writes each record's suppression
+ * twice: inside its <error>, and again after it. */
 static void xml_leak_end(struct lt_report *r, const struct lt_loss_record *rec)
 {
-	lt_ob_puts(r->out, "  </stack>\n</error>\n\n");
+	bool gen = r->opts->gen_suppressions != 0;
+	lt_ob_puts(r->out, "  </stack>\n");
+	if (gen)
+		lt_supp_write_xml(r->out, r->snap, r->src, r->opts->num_callers, rec);
+	lt_ob_puts(r->out, "</error>\n\n");
+	if (gen)
+		lt_supp_write_xml(r->out, r->snap, r->src, r->opts->num_callers, rec);
+}
+
+/* The suppressions used, how often, in valgrind's order. */
+static void put_suppcounts(struct lt_report *r)
+{
+	const struct lt_supp_set *set = r->records->supps;
+	lt_ob_puts(r->out, "<suppcounts>\n");
+	for (size_t i = 0; set && i < set->count; i++) {
+		const struct lt_supp *s = set->order[i];
+		if (!s->count)
+			continue;
+		lt_ob_printf(r->out, "  <pair>\n    <count>%llu</count>\n",
+			     (unsigned long long)s->count);
+		element(r->out, "    ", "name", s->name);
+		lt_ob_puts(r->out, "  </pair>\n");
+	}
+	lt_ob_puts(r->out, "</suppcounts>\n\n");
 }
 
 static void xml_end(struct lt_report *r)
 {
 	/* Leak errors are not repeated in <errorcounts> (valgrind neither). */
 	lt_ob_puts(r->out, "<errorcounts>\n</errorcounts>\n\n");
-	lt_ob_puts(r->out, "<suppcounts>\n</suppcounts>\n\n");
+	put_suppcounts(r);
 	lt_ob_puts(r->out, "</valgrindoutput>\n\n");
 }
 

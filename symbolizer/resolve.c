@@ -88,6 +88,7 @@ static void set_physical_name(struct lt_arena *a, struct lt_frame *f,
 			raw = die_string(subprogram, DW_AT_name);
 	}
 	f->fn = lt_demangle(a, raw);
+	f->raw_fn = raw ? lt_arena_strdup(a, raw) : NULL;
 	f->kind = lt_fn_kind_of(raw);
 }
 
@@ -146,6 +147,7 @@ static void fill(struct lt_arena *a, const char *obj, const char *sym,
 		f->obj = obj;
 		f->inlined = true;
 		f->fn = lt_arena_strdup(a, die_string(&scopes[i], DW_AT_name));
+		f->raw_fn = f->fn;
 		set_source(a, f, &here);
 		call_site(&scopes[i], cu, &here);
 	}

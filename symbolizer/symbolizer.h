@@ -30,6 +30,11 @@ struct lt_frame {
 	unsigned line;            /* 0 if unknown */
 	bool inlined;             /* an inlined call, shown before its caller */
 	enum lt_fn_kind kind;     /* set on the physical (last) frame only */
+	/* The name as the binary has it, what valgrind's suppressions match
+	 * (fun:) and --gen-suppressions writes: the ELF symbol, not
+	 * demangled, for a physical frame; the DWARF name for an inlined
+	 * call. NULL if unknown (then fn is the name to use). */
+	const char *raw_fn;
 };
 
 struct lt_symbolizer;

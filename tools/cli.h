@@ -18,6 +18,8 @@
 struct lt_cli_options {
 	const char **words;       /* "--name=value" */
 	size_t count;
+	const char **ignored;     /* valgrind options taken and ignored */
+	size_t nignored;
 };
 
 enum lt_cli_word { LT_CLI_OPTION, LT_CLI_END, LT_CLI_ERROR };
@@ -34,11 +36,31 @@ enum lt_cli_word lt_cli_take(struct lt_cli_options *cli, const char *arg,
 int lt_cli_apply(const struct lt_cli_options *cli, struct lt_options *o,
 		 char *err, size_t errlen);
 
+/* One warning line on stderr naming the ignored valgrind options, if
+ * any were given. */
+void lt_cli_warn_ignored(const struct lt_cli_options *cli);
+
+void lt_cli_free(struct lt_cli_options *cli);
+
 /* The usage text with the options table. */
 void lt_cli_usage(FILE *out);
 
 /* The absolute path of the running executable, or NULL. */
 const char *lt_cli_self_path(void);
+
+/* ---- tree.c: --error-exitcode over a process tree ---- */
+
+struct lt_snapshot;
+
+/* For the reporter of a process at its exit: with error_exitcode set and
+ * LEAKTRACE_TREE in the environment, a process other than the root
+ * records its errors for the root; the root adds the others' (and says so
+ * on diag). Returns the errors that decide the exit status. */
+int lt_tree_account(const struct lt_snapshot *snap, const struct lt_options *o, int errors,
+		    FILE *diag);
+
+/* The launcher could not run the program: removes the results file. */
+void lt_tree_discard(void);
 
 int lt_launch_main(int argc, char **argv);
 int lt_report_main(int argc, char **argv);

@@ -18,6 +18,7 @@ static const char *placeholder(const struct lt_option_desc *d)
 	case LT_OPTION_UINT: return "number";
 	case LT_OPTION_CHOICE: return d->choices;
 	case LT_OPTION_KINDS: return "kinds";
+	case LT_OPTION_LIST: return "file";
 	default: return n > 5 && strcmp(d->name + n - 5, "_file") == 0 ? "file" : "text";
 	}
 }
@@ -47,7 +48,7 @@ static void wrap(FILE *out, const char *text, size_t col)
 
 static void option_line(FILE *out, const struct lt_option_desc *d)
 {
-	char head[128], tail[256];
+	char head[128], tail[1024];
 	int n = snprintf(head, sizeof(head), "    --");
 	for (const char *c = d->name; *c && n < (int)sizeof(head) - 1; c++)
 		head[n++] = *c == '_' ? '-' : *c;
@@ -81,8 +82,21 @@ void lt_cli_usage(FILE *out)
 	for (size_t i = 0; i < lt_option_count; i++)
 		option_line(out, &lt_option_table[i]);
 	fprintf(out,
+		"    -q, --quiet               Same as --verbosity=0.\n"
+		"    -v, --verbose             Same as --verbosity=2 (each -v adds one).\n"
+		"    -s                        Same as --show-error-list=yes.\n"
 		"    --help                    Show this help.\n"
 		"    --version                 Show the version.\n"
+		"\n"
+		"valgrind's options that do not apply to leak checking (--track-origins,\n"
+		"--undef-value-errors, --malloc-fill, --free-fill, --vgdb, --demangle, ...)\n"
+		"are accepted and ignored, with one warning line naming them; any other\n"
+		"unknown option is an error (exit status 2).\n"
+		"\n"
+		"Exit status: the program's own; with --error-exitcode=N, N when loss\n"
+		"records of the errors_for_leak_kinds kinds (not suppressed) were found.\n"
+		"'leaktrace report FILE' exits 0, or N in that case; 1 unreadable input,\n"
+		"2 bad usage.\n"
 		"\n"
 		"leaktrace-%s\n", LT_VERSION);
 }

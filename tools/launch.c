@@ -13,7 +13,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "baseline.h"
 #include "cli.h"
+#include "strbuf.h"
+#include "suppress.h"
 
 #define PRELOAD_NAME "libleaktrace.so"
 
@@ -87,31 +90,144 @@ static int set_preload(const char *lib)
 	return rc;
 }
 
-/* Problems the traced program would only meet at exit, when it is too
- * late to say them: caught now. */
-static int check_outputs(const struct lt_options *o)
+/* One file name as valgrind takes it: %q{NAME} is expanded now, at
+ * start-up, from this environment; a relative name is made absolute from
+ * the start-up directory, so that the program's own chdir changes nothing
+ * (and children traced with trace_children write where asked). %p stays:
+ * the pid is the traced process's. Returns 0, or -1 after saying why. */
+/* Text that must come out of %-expansion as it is: '%' doubled. */
+static void put_literal(struct lt_strbuf *sb, const char *s, bool expand)
 {
-	const char *files[][2] = {
-		{ "log-file", o->log_file }, { "xml-file", o->xml_file },
-		{ "raw-file", o->raw_file },
-	};
-	char scratch[LT_OPT_PATH_MAX + 64];
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		const char *v = files[i][1];
-		if (strchr(v, ':')) {
-			/* LEAKTRACE_OPTIONS separates options with ':'. */
-			fprintf(stderr, "leaktrace: option '--%s': file names cannot contain ':'\n",
-				files[i][0]);
+	for (; *s; s++)
+		lt_strbuf_puts(sb, *s == '%' && expand ? "%%" : (const char[]){ *s, '\0' });
+}
+
+static int fix_path(const char *option, char *value, size_t cap, const char *cwd,
+		    bool expand)
+{
+	char out[LT_OPT_LIST_MAX];
+	struct lt_strbuf sb;
+	const char *p = value;
+	if (!value[0])
+		return 0;
+	lt_strbuf_init(&sb, out, sizeof(out));
+	if (value[0] != '/') {
+		put_literal(&sb, cwd, expand);
+		lt_strbuf_puts(&sb, "/");
+	}
+	for (; *p; p++) {
+		if (*p != '%' || !expand) {
+			lt_strbuf_putn(&sb, p, 1);
+			continue;
+		}
+		if (p[1] == 'p' || p[1] == '%') {
+			lt_strbuf_putn(&sb, p, 2);
+			p++;
+		} else if (p[1] == 'q' && p[2] == '{' && strchr(p + 3, '}')) {
+			const char *close = strchr(p + 3, '}');
+			char name[256];
+			snprintf(name, sizeof(name), "%.*s", (int)(close - p - 3), p + 3);
+			const char *env = getenv(name);
+			if (!env) {
+				fprintf(stderr, "leaktrace: option '--%s': environment variable %s "
+					"(%%q{%s} in '%s') is not set\n", option, name, name, value);
+				return -1;
+			}
+			put_literal(&sb, env, true);
+			p = close;
+		} else {
+			fprintf(stderr, "leaktrace: option '--%s': unknown %% sequence in '%s' "
+				"(known: %%p, %%q{NAME}, %%%%)\n", option, value);
 			return -1;
 		}
-		if (v[0] && lt_expand_path(v, 1, scratch, sizeof(scratch)) != 0) {
-			fprintf(stderr, "leaktrace: option '--%s': unknown %% sequence in '%s' "
-				"(only %%p and %%%% are known)\n", files[i][0], v);
+	}
+	if (strchr(out, ':')) {
+		/* LEAKTRACE_OPTIONS separates options with ':'. */
+		fprintf(stderr, "leaktrace: option '--%s': file names cannot contain ':' ('%s')\n",
+			option, out);
+		return -1;
+	}
+	if (!lt_strbuf_fits(&sb) || sb.len >= cap) {
+		fprintf(stderr, "leaktrace: option '--%s': file name too long\n", option);
+		return -1;
+	}
+	memcpy(value, out, sb.len + 1);
+	return 0;
+}
+
+static void dashed(const char *name, char *out, size_t len)
+{
+	snprintf(out, len, "%s", name);
+	for (char *c = out; *c; c++)
+		if (*c == '_')
+			*c = '-';
+}
+
+/* Problems the traced program would only meet at exit, when it is too
+ * late to say them, caught now; file names fixed as valgrind fixes them. */
+static int check_outputs(struct lt_options *o)
+{
+	struct { const char *name; char *value; size_t cap; } strings[] = {
+#define LT_OPT_BOOL(name, def, help)
+#define LT_OPT_UINT(name, def, min, max, help)
+#define LT_OPT_STRING(name, def, help) { #name, o->name, sizeof(o->name) },
+#define LT_OPT_CHOICE(name, def, def_text, choices, help)
+#define LT_OPT_KINDS(name, def, def_text, help)
+#define LT_OPT_LIST(name, help)
+#include "options.def"
+#undef LT_OPT_BOOL
+#undef LT_OPT_UINT
+#undef LT_OPT_STRING
+#undef LT_OPT_CHOICE
+#undef LT_OPT_KINDS
+#undef LT_OPT_LIST
+	};
+	char cwd[4096], option[64], err[LT_OPT_PATH_MAX + 400];
+	if (!getcwd(cwd, sizeof(cwd))) {
+		fprintf(stderr, "leaktrace: cannot get the current directory: %s\n", strerror(errno));
+		return -1;
+	}
+	/* Every file the report writes or reads: *_file and baselines. */
+	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
+		size_t n = strlen(strings[i].name);
+		bool file = n > 5 && strcmp(strings[i].name + n - 5, "_file") == 0;
+		if (!file && !strstr(strings[i].name, "baseline"))
+			continue;
+		/* Output names take %p (and so %q{}), input names do not. */
+		bool output = file || strcmp(strings[i].name, "write_baseline") == 0;
+		dashed(strings[i].name, option, sizeof(option));
+		if (fix_path(option, strings[i].value, strings[i].cap, cwd, output))
+			return -1;
+	}
+	/* Suppressions files: read by the reporter at exit, in whatever
+	 * directory the program is in by then. */
+	char list[LT_OPT_LIST_MAX], one[LT_OPT_LIST_MAX];
+	const char *cur = NULL, *v;
+	size_t n;
+	memcpy(list, o->suppressions, sizeof(list));
+	o->suppressions[0] = '\0';
+	while ((v = lt_options_list_next(list, &cur, &n))) {
+		memcpy(one, v, n);
+		one[n] = '\0';
+		if (fix_path("suppressions", one, sizeof(one), cwd, false))
+			return -1;
+		if (lt_options_set(o, "suppressions", 12, one, strlen(one), err, sizeof(err)) < 0) {
+			fprintf(stderr, "leaktrace: %s\n", err);
 			return -1;
 		}
 	}
 	if (o->xml && !o->xml_file[0]) {
 		fprintf(stderr, "leaktrace: --xml=yes needs an XML output file: add --xml-file=FILE\n");
+		return -1;
+	}
+	/* A suppressions file valgrind cannot read stops valgrind before the
+	 * program runs: so here. */
+	if (lt_supp_check(o, err, sizeof(err))) {
+		fprintf(stderr, "leaktrace: %s\n", err);
+		return -1;
+	}
+	if (lt_baseline_check(o, err, sizeof(err))) {
+		fprintf(stderr, "leaktrace: %s\n", err);
 		return -1;
 	}
 	return 0;
@@ -120,7 +236,7 @@ static int check_outputs(const struct lt_options *o)
 /* The environment's LEAKTRACE_OPTIONS first, the command line over it. */
 static int merged_options(const struct lt_cli_options *cli, struct lt_options *o)
 {
-	char err[256];
+	char err[320];
 	const char *env = getenv("LEAKTRACE_OPTIONS");
 	lt_options_defaults(o);
 	if (env && lt_options_parse_list(o, env, err, sizeof(err))) {
@@ -137,7 +253,7 @@ static int merged_options(const struct lt_cli_options *cli, struct lt_options *o
 static int prepare_environment(const struct lt_options *o, const char *self)
 {
 	char lib[4096 + sizeof(PRELOAD_NAME)];
-	char list[4 * LT_OPT_PATH_MAX + 512];
+	static char list[sizeof(struct lt_options) + 4096];
 	if (preload_path(self, lib, sizeof(lib)))
 		return -1;
 	if (lt_options_format(o, list, sizeof(list)) >= sizeof(list)) {
@@ -147,6 +263,33 @@ static int prepare_environment(const struct lt_options *o, const char *self)
 	if (set_preload(lib) || setenv("LEAKTRACE_OPTIONS", list, 1) ||
 	    setenv("LEAKTRACE_TOOL", self, 1)) {
 		fprintf(stderr, "leaktrace: cannot set the environment: %s\n", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* --error-exitcode over a process tree: the traced processes append their
+ * error counts to a file named in LEAKTRACE_TREE ("ROOTPID:PATH"), and
+ * the root's reporter adds them to its own (tools/tree.c). The root is
+ * this process: exec keeps the pid. Only with error_exitcode: otherwise
+ * nothing reads the counts. */
+static int prepare_tree(const struct lt_options *o)
+{
+	const char *tmp = getenv("TMPDIR");
+	char path[4096], value[4200];
+	if (!o->error_exitcode)
+		return 0;
+	snprintf(path, sizeof(path), "%s/leaktrace-tree.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	int fd = mkstemp(path);
+	if (fd < 0) {
+		fprintf(stderr, "leaktrace: cannot create the process tree's results file %s: %s\n",
+			path, strerror(errno));
+		return -1;
+	}
+	close(fd);
+	snprintf(value, sizeof(value), "%d:%s", (int)getpid(), path);
+	if (setenv("LEAKTRACE_TREE", value, 1)) {
+		unlink(path);
 		return -1;
 	}
 	return 0;
@@ -170,8 +313,10 @@ int lt_launch_main(int argc, char **argv)
 			return 0;
 		}
 		enum lt_cli_word w = lt_cli_take(&cli, argv[i], &scratch);
-		if (w == LT_CLI_ERROR)
+		if (w == LT_CLI_ERROR) {
+			lt_cli_free(&cli);
 			return LT_EXIT_USAGE;
+		}
 		if (w == LT_CLI_END)
 			break;
 	}
@@ -186,10 +331,14 @@ int lt_launch_main(int argc, char **argv)
 		return LT_EXIT_USAGE;
 	}
 	if (merged_options(&cli, &o) || check_outputs(&o) || check_program(argv[i]) ||
-	    prepare_environment(&o, self))
+	    prepare_environment(&o, self) || prepare_tree(&o)) {
+		lt_cli_free(&cli);
 		return LT_EXIT_USAGE;
-	free(cli.words);
+	}
+	lt_cli_warn_ignored(&cli);
+	lt_cli_free(&cli);
 	execvp(argv[i], argv + i);
 	fprintf(stderr, "leaktrace: cannot run '%s': %s\n", argv[i], strerror(errno));
+	lt_tree_discard();
 	return LT_EXIT_USAGE;
 }

@@ -42,6 +42,8 @@ def entries():
             default, values, help_ = strings[0] or "(none)", "text", strings[1:]
         elif kind == "CHOICE":
             default, values, help_ = strings[0], strings[1].replace("|", ", "), strings[2:]
+        elif kind == "LIST":
+            default, values, help_ = "(none)", "text, repeatable", strings
         elif kind == "KINDS":
             default = strings[0]
             values = "definite, indirect, possible, reachable (a list), all, none"

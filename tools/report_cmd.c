@@ -3,14 +3,18 @@
  * them, symbolizes and renders. The preloaded library runs this at exit
  * with --raw-fd and the program's original stderr on fd 2.
  * Context: the leaktrace command, a process of its own. Exit status: 0
- * rendered, 1 unreadable input or unwritable report, 2 usage. Never
- * crashes on a bad file: the reader validates everything. */
+ * rendered (with FILE: and no error, or error_exitcode unset), 1
+ * unreadable input or unwritable report, 2 usage, error_exitcode (FILE)
+ * or LT_REPORT_STATUS_ERRORS (--raw-fd) rendered and leaks counting as
+ * errors found. Never crashes on a bad file: the reader validates
+ * everything. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "report.h"
+#include "suppress.h"
 #include "snapshot.h"
 #include "symbolizer.h"
 
@@ -96,19 +100,27 @@ int lt_report_main(int argc, char **argv)
 			return 0;
 		}
 	if (parse_args(argc, argv, &a)) {
-		free(a.cli.words);
+		lt_cli_free(&a.cli);
 		return LT_EXIT_USAGE;
 	}
+	lt_cli_warn_ignored(&a.cli);
 	if (!a.file)
 		snprintf(source, sizeof(source), "from fd %d", a.fd);
 	if (lt_snapshot_load(a.file, a.fd, &snap, err, sizeof(err))) {
 		fprintf(stderr, "leaktrace: cannot read snapshot %s: %s\n",
 			a.file ? a.file : source, err);
-		free(a.cli.words);
+		lt_cli_free(&a.cli);
 		return LT_EXIT_INPUT;
 	}
 	effective_options(&snap, a.file ? a.file : source, &a.cli, &o);
-	free(a.cli.words);
+	lt_cli_free(&a.cli);
+	/* A suppressions file named on this command line is checked as the
+	 * launcher checks it: a usage error, before any work. */
+	if (a.file && lt_supp_check(&o, err, sizeof(err))) {
+		fprintf(stderr, "leaktrace: %s\n", err);
+		lt_snapshot_free(&snap);
+		return LT_EXIT_USAGE;
+	}
 
 	/* One write per buffer, not per line: stderr is unbuffered. */
 	setvbuf(stderr, errbuf, _IOFBF, sizeof(errbuf));
@@ -120,8 +132,17 @@ int lt_report_main(int argc, char **argv)
 	}
 	struct lt_frame_source src = lt_symbolizer_source(sym);
 	rc = lt_report_write(&snap, &src, &o, lt_cli_self_path(), stderr, stderr);
+	if (a.fd >= 0)
+		rc = lt_tree_account(&snap, &o, rc, stderr);
 	fflush(stderr);
 	lt_symbolizer_free(sym);
 	lt_snapshot_free(&snap);
-	return rc ? LT_EXIT_INPUT : 0;
+	if (rc < 0)
+		return LT_EXIT_INPUT;
+	/* For the preloaded library, which applies error_exitcode to the
+	 * program itself: whether errors were found. For a person or a
+	 * script rendering a file: valgrind's --error-exitcode. */
+	if (a.fd >= 0)
+		return rc > 0 ? LT_REPORT_STATUS_ERRORS : 0;
+	return rc > 0 && o.error_exitcode ? (int)o.error_exitcode : 0;
 }

@@ -30,12 +30,31 @@ VALGRIND_KINDS = frozenset(KIND_WORDS.values())
 UNCLASSIFIED = 'Leak_NotClassified'
 
 # valgrind 3.19's preloaded allocator names the frame of aligned_alloc and
-# valloc "memalign" (they share its body). leaktrace names the function
-# the program called; map its name before comparing with valgrind's.
+# valloc "memalign" (they share its body); its realloc names the frame
+# "malloc" when the pointer is NULL (it calls its malloc); and it has no
+# reallocarray of its own: glibc's reallocarray calls realloc, so the frame
+# is "malloc" or "realloc" likewise. leaktrace names the function the
+# program called; map its name before comparing with valgrind's. A name
+# with several candidates takes the first that valgrind shows for the same
+# own frames (the first when it shows none).
 VALGRIND_ENTRY_ALIASES = {
-    'aligned_alloc': 'memalign',
-    'valloc': 'memalign',
+    'aligned_alloc': ('memalign',),
+    'valloc': ('memalign',),
+    'realloc': ('realloc', 'malloc'),
+    'reallocarray': ('realloc', 'malloc'),
 }
+
+
+def valgrind_entry(name: Optional[str], seen) -> Optional[str]:
+    """leaktrace's allocation function name as valgrind 3.19 shows it;
+    seen: the names valgrind shows for the same own frames."""
+    cands = VALGRIND_ENTRY_ALIASES.get(name)
+    if not cands:
+        return name
+    for c in cands:
+        if c in seen:
+            return c
+    return cands[0]
 
 
 # glibc sizes a thread's dynamic thread vector (calloc'd in ld.so's
@@ -108,12 +127,31 @@ class HeapSummary:
     bytes_allocated: int
 
 
+# The LEAK SUMMARY's lines, in the words of the text report, and the
+# kinds they count (suppressed has no Leak_* kind).
+SUMMARY_WORDS = {
+    'definitely lost': 'Leak_DefinitelyLost',
+    'indirectly lost': 'Leak_IndirectlyLost',
+    'possibly lost': 'Leak_PossiblyLost',
+    'still reachable': 'Leak_StillReachable',
+    'suppressed': 'suppressed',
+}
+NO_LEAKS = 'All heap blocks were freed -- no leaks are possible'
+
+
 @dataclass
 class TextReport:
     path: str
     pid: Optional[int]
     heap: Optional[HeapSummary]
     records: List[Record]
+    # LEAK SUMMARY: kind (Leak_* or 'suppressed') -> (bytes, blocks); None
+    # when the report has none.
+    summary: Optional[Dict[str, Tuple[int, int]]] = None
+    # "of which reachable via heuristic:" lines: name -> (bytes, blocks).
+    heuristics: Dict[str, Tuple[int, int]] = field(default_factory=dict)
+    no_leaks: bool = False    # says "All heap blocks were freed -- ..."
+    lines: List[str] = field(default_factory=list)   # this pid's lines
 
 
 @dataclass
@@ -135,6 +173,11 @@ _RECORD = re.compile(
 _FRAME = re.compile(r'^\s*(?:at|by) (?P<ip>0x[0-9A-Fa-f]+): (?P<rest>.*)$')
 _LOC = re.compile(r'^(?P<fn>.*) \((?P<loc>[^()]*)\)$')
 _FILELINE = re.compile(r'^(?P<file>.*):(?P<line>\d+)$')
+_SUMMARY_LINE = re.compile(r'^\s*(?P<what>definitely lost|indirectly lost|possibly lost|'
+                           r'still reachable|suppressed): (?P<bytes>[\d,]+) bytes in'
+                           r' (?P<blocks>[\d,]+) blocks$')
+_HEURISTIC_LINE = re.compile(r'^\s*(?P<name>[a-z0-9]+)\s*: (?P<bytes>[\d,]+) bytes in'
+                             r' (?P<blocks>[\d,]+) blocks$')
 _INUSE = re.compile(r'^\s*in use at exit: ([\d,]+) bytes in ([\d,]+) blocks$')
 _TOTAL = re.compile(r'^\s*total heap usage: ([\d,]+) allocs, ([\d,]+) frees,'
                     r' ([\d,]+) bytes allocated$')
@@ -196,7 +239,34 @@ def parse_text(path: str, text: Optional[str] = None,
     inuse = None
     records: List[Record] = []
     cur: Optional[Record] = None
+    summary: Optional[Dict[str, Tuple[int, int]]] = None
+    heuristics: Dict[str, Tuple[int, int]] = {}
+    in_summary = in_heuristics = no_leaks = False
     for line in lines:
+        if line.strip() == 'LEAK SUMMARY:':
+            if summary is not None:
+                raise ReportError('%s: two LEAK SUMMARY blocks for pid %s' % (path, pid))
+            summary, in_summary, cur = {}, True, None
+            continue
+        if in_summary:
+            m = _SUMMARY_LINE.match(line)
+            if m:
+                summary[SUMMARY_WORDS[m.group('what')]] = (parse_int(m.group('bytes')),
+                                                            parse_int(m.group('blocks')))
+                in_heuristics = False
+                continue
+            if line.strip() == 'of which reachable via heuristic:':
+                in_heuristics = True
+                continue
+            m = _HEURISTIC_LINE.match(line) if in_heuristics else None
+            if m:
+                heuristics[m.group('name')] = (parse_int(m.group('bytes')),
+                                               parse_int(m.group('blocks')))
+                continue
+            in_summary = in_heuristics = False
+        if line.strip() == NO_LEAKS:
+            no_leaks = True
+            continue
         m = _INUSE.match(line)
         if m:
             inuse = (parse_int(m.group(1)), parse_int(m.group(2)))
@@ -223,7 +293,8 @@ def parse_text(path: str, text: Optional[str] = None,
             cur.frames.append(fr)
             continue
         cur = None   # a blank line or anything else ends the frame list
-    return TextReport(path=path, pid=pid, heap=heap, records=records)
+    return TextReport(path=path, pid=pid, heap=heap, records=records, summary=summary,
+                      heuristics=heuristics, no_leaks=no_leaks, lines=lines)
 
 
 # ----------------------------------------------------------------- XML --
@@ -406,10 +477,25 @@ def by_kind(recs: List[Record]) -> Dict[str, Tuple[int, int, int]]:
     return {k: tuple(v) for k, v in out.items()}
 
 
-def _groups(records: List[Record], owner: Owner) -> Dict[Tuple, List[Record]]:
+def cycle_key(names: Sequence[str]) -> Tuple:
+    """The group key of the records of one unreferenced cycle (see
+    match_records); shaped like an own-frame key."""
+    return (('<cycle: %s>' % ', '.join(names), None, None),)
+
+
+def _cycle_of(rec: Record, owner: Owner, cycles: Sequence[Sequence[str]]) -> Optional[Tuple]:
+    fns = {f.fn for f in rec.frames if owner.is_own(f)}
+    for names in cycles:
+        if fns & set(names):
+            return cycle_key(names)
+    return None
+
+
+def _groups(records: List[Record], owner: Owner,
+            cycles: Sequence[Sequence[str]] = ()) -> Dict[Tuple, List[Record]]:
     g: Dict[Tuple, List[Record]] = defaultdict(list)
     for r in records:
-        g[own_key(r, owner)].append(r)
+        g[_cycle_of(r, owner, cycles) or own_key(r, owner)].append(r)
     return g
 
 
@@ -425,8 +511,7 @@ def _subgroups(vs: List[Record], ls: List[Record]):
             sv[e].append(r)
             keys.append(e)
         for r in ls:
-            e = entry_name(r)
-            e = VALGRIND_ENTRY_ALIASES.get(e, e)
+            e = valgrind_entry(entry_name(r), sv)
             sl[e].append(r)
             keys.append(e)
         for e in dict.fromkeys(keys):
@@ -445,10 +530,38 @@ class GroupResult:
     equal: bool
 
 
-def match_records(vg: List[Record], lt: List[Record], owner: Owner) -> List[GroupResult]:
-    gv, gl = _groups(vg, owner), _groups(lt, owner)
+def _cycle_equal(vs: List[Record], ls: List[Record], owner: Owner) -> bool:
+    """The records of one cycle agree when the kind totals over the cycle
+    agree and every stack of it has the same bytes and blocks on both
+    sides, whatever its kind."""
+    if by_kind(vs) != by_kind(ls):
+        return False
+    gv, gl = _groups(vs, owner), _groups(ls, owner)
+    for key in set(gv) | set(gl):
+        for _, v, l in _subgroups(gv.get(key, []), gl.get(key, [])):
+            if merged(v) != merged(l):
+                return False
+    return True
+
+
+def match_records(vg: List[Record], lt: List[Record], owner: Owner,
+                  cycles: Sequence[Sequence[str]] = ()) -> List[GroupResult]:
+    """Groups both sides' records by own frames (then by allocation
+    function) and compares each group. cycles: lists of function names;
+    the records whose own frames pass through one of a list's functions
+    are the blocks of one unreferenced cycle. valgrind calls one block of
+    such a cycle definitely lost and the others indirectly lost, choosing
+    by address, so for them only the kind totals over the cycle, and each
+    stack's bytes and blocks regardless of kind, are compared."""
+    gv, gl = _groups(vg, owner, cycles), _groups(lt, owner, cycles)
+    cycle_keys = {cycle_key(names) for names in cycles}
     results = []
     for key in dict.fromkeys(list(gv) + list(gl)):
+        if key in cycle_keys:
+            vs, ls = gv.get(key, []), gl.get(key, [])
+            results.append(GroupResult(key, None, vs, ls, 'cycle kind totals',
+                                       _cycle_equal(vs, ls, owner)))
+            continue
         for entry, vs, ls in _subgroups(gv.get(key, []), gl.get(key, [])):
             # Until leaktrace classifies, its records are compared with
             # valgrind's of all kinds merged (valgrind splits one stack by
@@ -513,6 +626,15 @@ def adjust_dtv(lt: Run, extra: int) -> Tuple[Run, Optional[Check]]:
         text.heap = copy.copy(text.heap)
         text.heap.bytes_allocated -= extra * blocks
         text.heap.inuse_bytes -= extra * blocks
+    if text is not None and text.summary is not None:
+        # The LEAK SUMMARY line of each DTV block's kind, likewise.
+        summary = dict(text.summary)
+        for r in lt.xml.records:
+            if is_dtv_record(r) and r.kind in summary:
+                b, n = summary[r.kind]
+                summary[r.kind] = (b - extra * r.blocks, n)
+        text = copy.copy(text)
+        text.summary = summary
     return (Run(lt.label, lt.exit_status, lt.stdout, text, xml),
             Check('thread vectors (DTV) made larger by the tracer\'s own TLS', True,
                   ['%d bytes taken off each of %d DTV block(s) live at exit, and off bytes'
@@ -522,12 +644,13 @@ def adjust_dtv(lt: Run, extra: int) -> Tuple[Run, Optional[Check]]:
 
 
 def compare(vg: Run, lt: Run, owner: Owner, vg_nofreeres: Optional[Run] = None,
-            expect_exit: Optional[int] = None, dtv_extra: int = 0) -> List[Check]:
+            expect_exit: Optional[int] = None, dtv_extra: int = 0,
+            cycles: Sequence[Sequence[str]] = ()) -> List[Check]:
     """All checks of leaktrace's run against valgrind's. vg_nofreeres is
     valgrind run with --run-libc-freeres=no --run-cxx-freeres=no, used to
     explain blocks that only libc's/libstdc++'s exit-time clean-up frees.
     dtv_extra: bytes the tracer's own TLS modules add to each thread vector
-    (16 per module; see DTV_FUNCTIONS)."""
+    (16 per module; see DTV_FUNCTIONS). cycles: see match_records."""
     checks: List[Check] = []
 
     # Exit status and output: the tracer must not change the program.
@@ -587,11 +710,11 @@ def compare(vg: Run, lt: Run, owner: Owner, vg_nofreeres: Optional[Run] = None,
         checks.append(Check('loss records', False, ['an XML report is missing']))
         return checks
 
-    results = match_records(vg.xml.records, lt.xml.records, owner)
+    results = match_records(vg.xml.records, lt.xml.records, owner, cycles)
     bad = [r for r in results if not r.equal]
     nf_results = {}
     if vg_nofreeres is not None and vg_nofreeres.xml is not None:
-        for r in match_records(vg_nofreeres.xml.records, lt.xml.records, owner):
+        for r in match_records(vg_nofreeres.xml.records, lt.xml.records, owner, cycles):
             nf_results[(r.key, r.entry)] = r
 
     explained, unexplained = [], []
@@ -674,6 +797,10 @@ def compare(vg: Run, lt: Run, owner: Owner, vg_nofreeres: Optional[Run] = None,
     exp_bytes = sum(merged(r.lt)[0] - merged(r.vg)[0] for r, _ in explained)
     exp_blocks = sum(merged(r.lt)[1] - merged(r.vg)[1] for r, _ in explained)
 
+    if all(r.classified() for r in lt.xml.records) and vg.text and lt.text:
+        checks += summary_checks(vg.text, lt.text, lt.xml.records,
+                                 [r for r, _ in explained])
+
     if lh is not None:
         rb, rn = merged(lt.xml.records)
         checks.append(Check(
@@ -702,6 +829,74 @@ def compare(vg: Run, lt: Run, owner: Owner, vg_nofreeres: Optional[Run] = None,
                 ['valgrind: %d frees, in use %d bytes in %d blocks; leaktrace: %d frees,'
                  ' in use %d bytes in %d blocks' % (vh.frees, vh.inuse_bytes, vh.inuse_blocks,
                                                     lh.frees, lh.inuse_bytes, lh.inuse_blocks)]))
+    return checks
+
+
+SUMMARY_ORDER = ('Leak_DefinitelyLost', 'Leak_IndirectlyLost', 'Leak_PossiblyLost',
+                 'Leak_StillReachable', 'suppressed')
+
+
+def _fmt_summary(summary: Optional[Dict[str, Tuple[int, int]]], no_leaks: bool) -> str:
+    if summary is None:
+        return '"%s"' % NO_LEAKS if no_leaks else 'no LEAK SUMMARY'
+    return ', '.join('%s %d bytes in %d blocks' % (k[5:] if k.startswith('Leak_') else k,
+                                                   *summary.get(k, (0, 0)))
+                     for k in SUMMARY_ORDER)
+
+
+def summary_checks(vt: TextReport, lt: TextReport, lt_records: List[Record],
+                   explained: List[GroupResult]) -> List[Check]:
+    """The LEAK SUMMARY, against valgrind's and against leaktrace's own
+    loss records. Blocks listed as explained (only valgrind's exit-time
+    clean-up frees them) are taken off leaktrace's lines first, kind by
+    kind, so a leaking program's summary must otherwise be valgrind's to
+    the byte. The "of which reachable via heuristic:" lines are a check of
+    their own, compared as they are."""
+    checks = []
+    delta: Dict[str, List[int]] = defaultdict(lambda: [0, 0])
+    for g in explained:
+        for recs, sign in ((g.lt, 1), (g.vg, -1)):
+            for r in recs:
+                delta[r.kind][0] += sign * r.direct_bytes
+                delta[r.kind][1] += sign * r.blocks
+    adjusted = None
+    if lt.summary is not None:
+        adjusted = {k: (b - delta[k][0], n - delta[k][1]) for k, (b, n) in lt.summary.items()}
+    if vt.summary is None:
+        details = ['valgrind: %s; leaktrace: %s'
+                   % (_fmt_summary(vt.summary, vt.no_leaks), _fmt_summary(lt.summary, lt.no_leaks))]
+        if not explained:
+            ok = lt.summary is None and lt.no_leaks == vt.no_leaks
+        else:
+            # valgrind's clean-up freed the last blocks: leaktrace cannot
+            # say all were freed, but has nothing else.
+            ok = (adjusted is not None and not lt.no_leaks and
+                  all(adjusted.get(k, (0, 0)) == (0, 0) for k in SUMMARY_ORDER))
+            details.append('leaktrace less the explained blocks: %s'
+                           % _fmt_summary(adjusted, False))
+        checks.append(Check('LEAK SUMMARY: same as valgrind', ok, details))
+        return checks
+    ok = adjusted is not None and all(adjusted.get(k) == vt.summary.get(k) for k in SUMMARY_ORDER) \
+        and not lt.no_leaks
+    details = ['valgrind:  %s' % _fmt_summary(vt.summary, vt.no_leaks),
+               'leaktrace: %s' % _fmt_summary(lt.summary, lt.no_leaks)]
+    if any(v != [0, 0] for v in delta.values()):
+        details.append('leaktrace less the explained blocks: %s'
+                       % _fmt_summary(adjusted, False))
+    checks.append(Check('LEAK SUMMARY: same as valgrind', ok, details))
+    checks.append(Check('LEAK SUMMARY: "of which reachable via heuristic" as valgrind',
+                        lt.heuristics == vt.heuristics,
+                        ['valgrind: %s; leaktrace: %s' % (
+                            ', '.join('%s %d bytes in %d blocks' % (k, *v)
+                                      for k, v in sorted(vt.heuristics.items())) or 'none',
+                            ', '.join('%s %d bytes in %d blocks' % (k, *v)
+                                      for k, v in sorted(lt.heuristics.items())) or 'none')]))
+    if lt.summary is not None:
+        own = {k: (v[0], v[2]) for k, v in by_kind(lt_records).items()}
+        ok = all(lt.summary.get(k, (0, 0)) == own.get(k, (0, 0)) for k in SUMMARY_ORDER[:4])
+        checks.append(Check('leaktrace: LEAK SUMMARY equals the sum of its loss records, by kind',
+                            ok, ['LEAK SUMMARY: %s' % _fmt_summary(lt.summary, False),
+                                 'loss records: %s' % _fmt_summary(own, False)]))
     return checks
 
 

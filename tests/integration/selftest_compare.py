@@ -11,7 +11,12 @@ clean-up frees), not leaktrace. It
      clean-up: records merged per stack, kind Leak_NotClassified, frame 0 in
      libleaktrace.so, then written back out in both formats;
   3. checks that compare() passes on it (with the stdout buffer explained),
-     and fails, on the intended check, for each of a list of doctored copies.
+     and fails, on the intended check, for each of a list of doctored copies;
+  4. the same for the LEAK SUMMARY checks (wrong lines, heuristic lines,
+     "All heap blocks were freed"), the --cycle relaxation (passes when
+     valgrind and leaktrace head a cycle with different blocks, fails on
+     wrong totals), valgrind's names for allocation functions, and the
+     EXPECT lines of --expect-from.
 
     selftest_compare.py --outdir DIR PROGRAM
 """
@@ -26,7 +31,7 @@ import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ltcompare as lc  # noqa: E402
-from compare_valgrind import clean_env, valgrind_argv  # noqa: E402
+from compare_valgrind import clean_env, expected_run, valgrind_argv  # noqa: E402
 
 FAKE_LIB = '/nonexistent/build/libleaktrace.so'
 WORDS = {v: k for k, v in lc.KIND_WORDS.items()}
@@ -38,7 +43,26 @@ def text_frame(i, f):
     return '   %s %s: %s' % ('at' if i == 0 else 'by', f.ip or '0x0', f.where())
 
 
-def write_text(path, pid, heap, records, extra_lines=()):
+SUMMARY_WORDS = {v: k for k, v in lc.SUMMARY_WORDS.items()}
+
+
+def summary_lines(summary, heuristics):
+    """valgrind's LEAK SUMMARY block, from kind -> (bytes, blocks)."""
+    out = ['LEAK SUMMARY:']
+    for k in lc.SUMMARY_ORDER:
+        b, n = summary.get(k, (0, 0))
+        out.append('%s: {:,} bytes in {:,} blocks'.format(b, n)
+                   % SUMMARY_WORDS[k].rjust(18))
+        if k == 'Leak_StillReachable' and heuristics:
+            out.append('                      of which reachable via heuristic:')
+            for name, (hb, hn) in heuristics.items():
+                out.append('                        %-19s: {:,} bytes in {:,} blocks'.format(
+                    hb, hn) % name)
+    return out + ['']
+
+
+def write_text(path, pid, heap, records, extra_lines=(), summary=None, heuristics=None,
+               no_leaks=False):
     p = '==%d== ' % pid
     out = ['program output on stderr, not a report line',
            p + 'leaktrace (self-test imitation)', p,
@@ -60,6 +84,10 @@ def write_text(path, pid, heap, records, extra_lines=()):
                    % (amount, r.blocks, words, idx, n))
         out += [p + text_frame(j, f) for j, f in enumerate(r.frames)]
         out.append(p)
+    if no_leaks:
+        out += [p + lc.NO_LEAKS, p]
+    if summary is not None:
+        out += [p + l for l in summary_lines(summary, heuristics or {})]
     out += [p + l for l in extra_lines]
     out.append('--%d-- a debug line' % pid)
     with open(path, 'w') as fh:
@@ -137,11 +165,18 @@ class Fake:
         self.exit_status = exit_status
         self.stdout = stdout
         self.protocol = '4'
+        self.summary = None           # kind -> (bytes, blocks); None: from the records
+        self.heuristics = {}
+        self.no_leaks = False
 
     def write(self, outdir, tag):
         txt = os.path.join(outdir, tag + '.txt')
         xml = os.path.join(outdir, tag + '.xml')
-        write_text(txt, 4242, self.heap, self.text_records or self.records)
+        summary = self.summary
+        if summary is None and self.records and all(r.classified() for r in self.records):
+            summary = {k: (v[0], v[2]) for k, v in lc.by_kind(self.records).items()}
+        write_text(txt, 4242, self.heap, self.text_records or self.records,
+                   summary=summary, heuristics=self.heuristics, no_leaks=self.no_leaks)
         write_xml(xml, self.records, self.protocol)
         return lc.Run('leaktrace', self.exit_status, self.stdout,
                       lc.parse_text(txt), lc.parse_xml(xml))
@@ -341,6 +376,133 @@ def main():
     res = check(relabel)
     expect('explained block of another kind than valgrind-without-clean-up passes',
            not failing(res), ', '.join(failing(res)))
+
+    # The LEAK SUMMARY, against valgrind's and against the records.
+    SUMMARY = 'LEAK SUMMARY: same as valgrind'
+    OWN_SUMMARY = 'leaktrace: LEAK SUMMARY equals the sum of its loss records, by kind'
+    HEUR = 'LEAK SUMMARY: "of which reachable via heuristic" as valgrind'
+    expect('parsers: valgrind\'s LEAK SUMMARY read',
+           vg.text.summary is not None and vg.text.summary.get('Leak_IndirectlyLost', (0, 0))[1]
+           > 0 and not vg.text.no_leaks, repr(vg.text.summary))
+
+    def summary_plus(kind, nbytes):
+        def mutate(f):
+            f.summary = {k: (v[0], v[2]) for k, v in lc.by_kind(f.records).items()}
+            b, n = f.summary.get(kind, (0, 0))
+            f.summary[kind] = (b + nbytes, n)
+        return mutate
+    mutant('LEAK SUMMARY definitely lost 8 bytes more', SUMMARY,
+           summary_plus('Leak_DefinitelyLost', 8), start=cls)
+    mutant('LEAK SUMMARY definitely lost 8 bytes more', OWN_SUMMARY,
+           summary_plus('Leak_DefinitelyLost', 8), start=cls)
+    mutant('LEAK SUMMARY suppressed 8 bytes', SUMMARY,
+           summary_plus('suppressed', 8), start=cls)
+    mutant('LEAK SUMMARY all zeros', SUMMARY, lambda f: setattr(f, 'summary', {}), start=cls)
+    mutant('a heuristic line valgrind does not print', HEUR,
+           lambda f: f.heuristics.update({'newarray': (24, 1)}), start=cls)
+    mutant('"All heap blocks were freed" while leaking', SUMMARY,
+           lambda f: setattr(f, 'no_leaks', True), start=cls)
+    mutant('explained block counted in the wrong kind of the LEAK SUMMARY', SUMMARY,
+           lambda f: [setattr(r, 'kind', 'Leak_DefinitelyLost') for r in f.records
+                      if r.direct_bytes >= 1024] and setattr(f, 'summary', {
+                          k: (v[0], v[2]) for k, v in lc.by_kind(
+                              [r for r in f.records if r.direct_bytes < 1024]).items()}),
+           start=cls)
+
+    # A program that frees everything: "All heap blocks were freed".
+    def text_like(t, **kw):
+        t = copy.copy(t)
+        for k, v in kw.items():
+            setattr(t, k, v)
+        return t
+    freed_vg = text_like(vg.text, records=[], summary=None, heuristics={}, no_leaks=True)
+    c = lc.summary_checks(freed_vg, text_like(freed_vg), [], [])
+    expect('no leaks, said by both: passes', all(x.ok for x in c), '; '.join(
+        x.name for x in c if not x.ok))
+    for label, lt_text in (('leaktrace prints a LEAK SUMMARY instead',
+                            text_like(freed_vg, no_leaks=False, summary={
+                                k: (0, 0) for k in lc.SUMMARY_ORDER})),
+                           ('leaktrace says nothing', text_like(freed_vg, no_leaks=False))):
+        c = lc.summary_checks(freed_vg, lt_text, [], [])
+        expect('doctored: no leaks, %s -> "%s" fails' % (label, SUMMARY),
+               SUMMARY in [x.name for x in c if not x.ok])
+    buf = lc.Record('Leak_StillReachable', 1024, 1024, 1, [lc.Frame(fn='malloc')])
+    only_buf = [lc.GroupResult((), 'malloc', [], [buf], 'by kind', False)]
+    zeros = {k: (0, 0) for k in lc.SUMMARY_ORDER}
+    c = lc.summary_checks(freed_vg, text_like(freed_vg, no_leaks=False, summary=dict(
+        zeros, Leak_StillReachable=(1024, 1))), [buf], only_buf)
+    expect('no leaks but for an explained block: passes', all(x.ok for x in c), '; '.join(
+        '%s: %s' % (x.name, x.details) for x in c if not x.ok))
+    c = lc.summary_checks(freed_vg, text_like(freed_vg, no_leaks=False, summary=dict(
+        zeros, Leak_StillReachable=(1032, 2))), [buf], only_buf)
+    expect('doctored: no leaks, an explained block and one more -> "%s" fails' % SUMMARY,
+           SUMMARY in [x.name for x in c if not x.ok])
+    t = lc.parse_text('heuristics.txt', text='\n'.join(
+        '==7== ' + l for l in ['HEAP SUMMARY:', '    in use at exit: 104 bytes in 1 blocks',
+                               '  total heap usage: 1 allocs, 0 frees, 104 bytes allocated', '']
+        + summary_lines({'Leak_StillReachable': (104, 1)}, {'newarray': (104, 1),
+                                                           'multipleinheritance': (1, 1)})
+        + ['For lists of detected and suppressed errors, rerun with: -s']))
+    expect('parsers: "of which reachable via heuristic" lines read',
+           t.heuristics == {'newarray': (104, 1), 'multipleinheritance': (1, 1)}
+           and t.summary['Leak_StillReachable'] == (104, 1)
+           and t.summary['suppressed'] == (0, 0), '%r %r' % (t.heuristics, t.summary))
+
+    # An unreferenced cycle: valgrind picks the definitely lost block by
+    # address; --cycle compares the kind totals over the cycle only.
+    def rec(kind, direct, total, fn, line):
+        return lc.Record(kind, total, direct, 1, [
+            lc.Frame(fn='calloc', obj='/x/vgpreload_memcheck.so'),
+            lc.Frame(fn=fn, obj=prog[0], file='cycle.c', line=line),
+            lc.Frame(fn='main', obj=prog[0], file='cycle.c', line=40)])
+    cyc_vg = [rec('Leak_DefinitelyLost', 40, 80, 'make_a', 10),
+              rec('Leak_IndirectlyLost', 40, 40, 'make_b', 20)]
+    swapped = [rec('Leak_IndirectlyLost', 40, 40, 'make_a', 10),
+               rec('Leak_DefinitelyLost', 40, 80, 'make_b', 20)]
+    cyc = [['make_a', 'make_b']]
+
+    def cycle_ok(lt_recs, cycles):
+        return all(g.equal for g in lc.match_records(cyc_vg, lt_recs, owner, cycles))
+    expect('cycle: the other block definitely lost fails without --cycle',
+           not cycle_ok(swapped, []))
+    expect('cycle: the other block definitely lost passes with --cycle', cycle_ok(swapped, cyc))
+    expect('cycle: the same choice passes with --cycle', cycle_ok(cyc_vg, cyc))
+    both_ind = [rec('Leak_IndirectlyLost', 40, 40, 'make_a', 10),
+                rec('Leak_IndirectlyLost', 40, 40, 'make_b', 20)]
+    expect('doctored: cycle with no definitely lost block fails with --cycle',
+           not cycle_ok(both_ind, cyc))
+    bigger = [rec('Leak_IndirectlyLost', 48, 48, 'make_a', 10),
+              rec('Leak_DefinitelyLost', 40, 88, 'make_b', 20)]
+    expect('doctored: cycle block 8 bytes larger fails with --cycle', not cycle_ok(bigger, cyc))
+    moved = [rec('Leak_IndirectlyLost', 40, 40, 'make_a', 11),
+             rec('Leak_DefinitelyLost', 40, 80, 'make_b', 20)]
+    expect('doctored: cycle block from another line fails with --cycle', not cycle_ok(moved, cyc))
+
+    # valgrind's names for the allocation functions.
+    expect('aliases: realloc(NULL, n) shows as malloc',
+           lc.valgrind_entry('realloc', {'malloc'}) == 'malloc')
+    expect('aliases: realloc of a block stays realloc',
+           lc.valgrind_entry('realloc', {'realloc', 'malloc'}) == 'realloc')
+    expect('aliases: valloc is memalign', lc.valgrind_entry('valloc', {}) == 'memalign')
+
+    # Expected reports (--expect-from) for programs valgrind cannot run.
+    src = os.path.join(outdir, 'expect.c')
+    with open(src, 'w') as f:
+        f.write('/* EXPECT: Leak_DefinitelyLost 4096 1 pvalloc grab@one main@call\n'
+                ' * EXPECT-HEAP: 1 allocs, 0 frees, 4096 bytes allocated */\n'
+                'void *grab(void) { return pvalloc(1); /* @one */ }\n'
+                'int main(void) { grab(); /* @call */ return 0; }\n')
+    exp, errs = expected_run(src, prog[0], 0)
+    r0 = exp.xml.records[0] if exp and exp.xml.records else None
+    expect('expected report: read from EXPECT lines', not errs and r0 is not None and
+           r0.kind == 'Leak_DefinitelyLost' and r0.direct_bytes == 4096 and
+           [(f.fn, f.line) for f in r0.frames] == [('pvalloc', None), ('grab', 3), ('main', 4)]
+           and exp.text.heap.allocs == 1, '%r %r' % (errs, r0))
+    with open(src, 'a') as f:
+        f.write('/* EXPECT: Leak_DefinitelyLost 1 1 malloc grab@nowhere */\n')
+    _, errs = expected_run(src, prog[0], 0)
+    expect('doctored: EXPECT names a tag no line carries -> an error',
+           len(errs) == 1 and '@nowhere' in errs[0], '; '.join(errs))
 
     vg_err = copy.deepcopy(vg)
     vg_err.xml.other_errors.append(('InvalidRead', 'Invalid read of size 1'))

@@ -326,6 +326,68 @@ static void test_valgrind_names(void **state)
 	lt_supp_free(&set);
 	assert_int_equal(parse("v.supp", LEAK("fun:*\nfun:memalign\n")), 0);
 	assert_false(lt_supp_matches(set.order[0], LT_KIND_DEFINITE, f, 4));
+
+	/* valgrind's posix_memalign runs its memalign: two frames there. */
+	const struct lt_supp_frame pm[] = {
+		{ .fn = "posix_memalign", .entry = true },
+		{ .fn = "via_posix_memalign" },
+		{ .fn = "main" },
+	};
+	lt_supp_free(&set);
+	assert_int_equal(parse("v.supp", LEAK("fun:memalign\nfun:posix_memalign\n"
+					     "fun:via_posix_memalign\nfun:main\n")), 0);
+	assert_true(lt_supp_matches(set.order[0], LT_KIND_DEFINITE, pm, 3));
+	lt_supp_free(&set);
+	assert_int_equal(parse("v.supp", LEAK("fun:posix_memalign\nfun:via_posix_memalign\n")), 0);
+	assert_true(lt_supp_matches(set.order[0], LT_KIND_DEFINITE, pm, 3));
+	lt_supp_free(&set);
+	assert_int_equal(parse("v.supp", LEAK("fun:memalign\nfun:via_posix_memalign\n")), 0);
+	assert_false(lt_supp_matches(set.order[0], LT_KIND_DEFINITE, pm, 3));
+	/* realloc(NULL, n) is malloc there. */
+	const struct lt_supp_frame re[] = { { .fn = "realloc", .entry = true }, { .fn = "grow" } };
+	lt_supp_free(&set);
+	assert_int_equal(parse("v.supp", LEAK("fun:malloc\nfun:grow\n")), 0);
+	assert_true(lt_supp_matches(set.order[0], LT_KIND_DEFINITE, re, 2));
+}
+
+/* libleaktrace.so's wrappers past the allocation function (its
+ * pthread_create) are not in valgrind's stacks: suppressions neither see
+ * nor write them. */
+static void test_our_wrappers(void **state)
+{
+	const struct test_stack stacks[] = {
+		{ .id = 1, .depth = 4, .frames = { 0x7f0000001100, 0x7f0000001100, 0x401010, 0x401100 } },
+	};
+	const struct test_block blocks[] = { { 1, 8, 1, LT_KIND_DEFINITE, 0 } };
+	struct test_snap s = lt_test_small;
+	s.stacks = stacks;
+	s.nstacks = 1;
+	s.blocks = blocks;
+	s.nblocks = 1;
+	tw_snapshot(&w, &s);
+	if (lt_snapshot_parse(w.buf, w.len, &snap, err, sizeof(err)))
+		fail_msg("parse: %s", err);
+	assert_int_equal(lt_records_build(&snap, opts.num_callers, &recs), 0);
+	assert_int_equal(parse("w.supp", LEAK("fun:malloc\nfun:helper\nfun:main\n")), 0);
+	assert_int_equal(lt_supp_apply(&set, &snap, &lt_test_frames, opts.num_callers, &recs), 1);
+
+	struct lt_outbuf *ob = malloc(sizeof(*ob));
+	size_t size = 0;
+	FILE *out = open_memstream(&text, &size);
+	lt_ob_init(ob, out);
+	lt_supp_write_text(ob, &snap, &lt_test_frames, opts.num_callers, &recs.recs[0]);
+	lt_ob_flush(ob);
+	fclose(out);
+	free(ob);
+	assert_string_equal(text,
+		"{\n"
+		"   <insert_a_suppression_name_here>\n"
+		"   Memcheck:Leak\n"
+		"   match-leak-kinds: definite\n"
+		"   fun:malloc\n"
+		"   fun:helper\n"
+		"   fun:main\n"
+		"}\n");
 }
 
 static bool lsan_matches(const char *pattern)
@@ -673,6 +735,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_load_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_matching, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_valgrind_names, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_our_wrappers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lsan_matching, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apply, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apply_num_callers, setup, teardown),
