@@ -231,7 +231,7 @@ static const char *const ignored_options[] = {
 	"num_transtab_sectors", "avg_transtab_entry_size", "aspace_minaddr",
 	"valgrind_stacksize", "show_emwarns", "require_text_symbol", "soname_synonyms",
 	"progress_interval", "extra_debuginfo_path", "debuginfo_server",
-	"allow_mismatched_debuginfo", "xml_user_comment", "default_suppressions",
+	"allow_mismatched_debuginfo", "xml_user_comment",
 	"trace_children_skip", "trace_children_skip_by_arg", "redzone_size",
 	"core_redzone_size", "alignment", "stats", "trace_malloc", "xtree_memory",
 	"xtree_memory_file", "xtree_compress_strings", "dsymutil",

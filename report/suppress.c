@@ -171,6 +171,10 @@ int lt_supp_load_options(struct lt_supp_set *set, const struct lt_options *opts,
 	char path[LT_OPT_LIST_MAX];
 	const char *cur = NULL, *v;
 	size_t n;
+	if (opts->default_suppressions &&
+	    lt_supp_parse(set, lt_default_suppressions_name, lt_default_suppressions,
+			  lt_default_suppressions_len, err, errlen))
+		return -1;
 	while ((v = lt_options_list_next(opts->suppressions, &cur, &n))) {
 		memcpy(path, v, n);
 		path[n] = '\0';

@@ -59,6 +59,12 @@ struct lt_supp_set {
  * in err: "FILE: reason" or "FILE:LINE: reason". */
 int lt_supp_load(struct lt_supp_set *set, const char *path, char *err, size_t errlen);
 
+/* The built-in suppressions (default_supp.c), read first unless the
+ * option default_suppressions is off. */
+extern const char lt_default_suppressions_name[];
+extern const char lt_default_suppressions[];
+extern const unsigned long lt_default_suppressions_len;
+
 /* The same from memory; file is the name used in messages. */
 int lt_supp_parse(struct lt_supp_set *set, const char *file, const char *text, size_t len,
 		  char *err, size_t errlen);

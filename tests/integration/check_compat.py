@@ -51,9 +51,25 @@ import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ltcompare as lc  # noqa: E402
-from check_cli import (Checker, MAIN_STARTED, preload_env, run, show,  # noqa: E402
+from check_cli import (Checker, MAIN_STARTED, show,  # noqa: E402
                        status_text)
 from compare_valgrind import clean_env  # noqa: E402
+import check_cli  # noqa: E402
+
+# These checks compare with valgrind's own output line by line, for the
+# compatibility of the command line and of suppression files: leaktrace's
+# built-in suppressions (libc's stdio buffers) stay out of the way, in
+# the launcher's runs (through the environment) and the preload's.
+def run(argv, env=None, stdin=subprocess.DEVNULL):
+    if env is None:
+        env = clean_env()
+        env['LEAKTRACE_OPTIONS'] = 'default_suppressions=no'
+    return check_cli.run(argv, env, stdin)
+
+
+def preload_env(preload, options=None):
+    return check_cli.preload_env(preload, 'default_suppressions=no' +
+                                 (':' + options if options else ''))
 
 SKIP = 77
 HINT = 'For lists of detected and suppressed errors, rerun with: -s'
@@ -209,7 +225,7 @@ def cmd_flags(a, ck):
 
     # -v: the options in effect, valgrind's "--PID--" way.
     rc, out, err = run([a.leaktrace, '-v', '--num-callers=30'] + a.prog)
-    dl = report_lines(err, '--')
+    dl = [l for l in report_lines(err, '--') if l != '   --default-suppressions=no']
     ck.expect('-v: the options in effect', dl == ['leaktrace options:', '   --num-callers=30',
                                                   '   --verbosity=2'], *dl)
 
@@ -361,7 +377,7 @@ def cmd_suppressions(a, ck):
 
     # Two files, one from the command line and one from the environment.
     env = clean_env()
-    env['LEAKTRACE_OPTIONS'] = 'suppressions=' + vsupp
+    env['LEAKTRACE_OPTIONS'] = 'default_suppressions=no:suppressions=' + vsupp
     rc, out, err = run([a.leaktrace, '-s', '--suppressions=' + lsupp] + a.prog, env)
     dl = report_lines(err, '--')
     ck.expect('suppressions from LEAKTRACE_OPTIONS and from the command line add up',
@@ -663,7 +679,31 @@ def cmd_tree(a, ck):
     return 0
 
 
+def cmd_default_supp(a, ck):
+    """The built-in suppressions hide libc's stdio buffer (which valgrind's
+    run frees at exit), reachable only; --default-suppressions=no shows it."""
+    env = clean_env()
+    rc, out, err = check_cli.run([a.leaktrace, '--show-leak-kinds=all'] + a.prog, env)
+    rl = [l.strip() for l in report_lines(err)]
+    ck.expect('default: the stdio buffer suppressed, not shown, counted',
+              'suppressed: 4,096 bytes in 1 blocks' in rl and
+              'still reachable: 0 bytes in 0 blocks' in rl and
+              not any('_IO_file_doallocate' in l for l in rl), *rl[-12:])
+    rc, out, err = check_cli.run([a.leaktrace, '--show-leak-kinds=all',
+                                  '--default-suppressions=no'] + a.prog, env)
+    rl = [l.strip() for l in report_lines(err)]
+    ck.expect('--default-suppressions=no: the stdio buffer still reachable, shown',
+              'suppressed: 0 bytes in 0 blocks' in rl and
+              'still reachable: 4,096 bytes in 1 blocks' in rl and
+              any('_IO_file_doallocate' in l for l in rl), *rl[-12:])
+    rc, out, err = check_cli.run(a.prog, check_cli.preload_env(a.preload, 'show_leak_kinds=all'))
+    rl = [l.strip() for l in report_lines(err)]
+    ck.expect('under a bare preload too',
+              'suppressed: 4,096 bytes in 1 blocks' in rl, *rl[-8:])
+
+
 COMMANDS = {
+    'default-supp': cmd_default_supp,
     'ctest-form': cmd_ctest_form,
     'flags': cmd_flags,
     'exit-status': cmd_exit_status,

@@ -266,13 +266,16 @@ def run_leaktrace(r, args, prog):
     fork = getattr(args, 'fork', False)
     xml = os.path.join(r.outdir, 'lt.%p.xml' if fork else 'lt.xml')
     if args.launcher == 'cli':
+        # valgrind runs with --default-suppressions=no: so does leaktrace
         argv = [args.leaktrace, '--leak-check=full', '--show-leak-kinds=all',
+                '--default-suppressions=no',
                 '--xml-file=' + xml, '--num-callers=%d' % args.num_callers] + prog
         env = None
     else:
         env = clean_env()
         env['LD_PRELOAD'] = os.path.abspath(args.preload)
-        env['LEAKTRACE_OPTIONS'] = ('leak_check=full:show_leak_kinds=all:xml_file=%s:'
+        env['LEAKTRACE_OPTIONS'] = ('leak_check=full:show_leak_kinds=all:default_suppressions=no:'
+                                    'xml_file=%s:'
                                     'num_callers=%d' % (xml, args.num_callers))
         argv = prog
     argv = wrapper_argv(args) + argv
