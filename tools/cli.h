@@ -65,4 +65,9 @@ void lt_tree_discard(void);
 int lt_launch_main(int argc, char **argv);
 int lt_report_main(int argc, char **argv);
 
+/* Whether the program at path can be traced with LD_PRELOAD (not static,
+ * not setuid/setgid/capabilities for us): 0, or -1 after one line on
+ * stderr (progcheck.c). */
+int lt_check_traceable(const char *path);
+
 #endif

@@ -40,7 +40,7 @@ static int check_program(const char *prog)
 			fprintf(stderr, "leaktrace: cannot run '%s': not an executable file\n", prog);
 			return -1;
 		}
-		return 0;
+		return lt_check_traceable(prog);
 	}
 	const char *path = getenv("PATH");
 	if (!path)
@@ -51,7 +51,7 @@ static int check_program(const char *prog)
 		int n = end == p ? snprintf(cand, sizeof(cand), "%s", prog)
 				 : snprintf(cand, sizeof(cand), "%.*s/%s", (int)(end - p), p, prog);
 		if (n > 0 && (size_t)n < sizeof(cand) && runnable(cand))
-			return 0;
+			return lt_check_traceable(cand);
 		if (!*end)
 			break;
 		p = end;
