@@ -486,6 +486,13 @@ static const char *env_lookup(char *const *envp, const char *name, size_t len)
 int lt_expand_path_env(const char *pattern, pid_t pid, char *const *envp,
 		       char *out, size_t outlen, char *err, size_t errlen)
 {
+	return lt_expand_report_path(pattern, pid, 0, envp, out, outlen, err, errlen);
+}
+
+int lt_expand_report_path(const char *pattern, pid_t pid, uint32_t sequence,
+			  char *const *envp, char *out, size_t outlen, char *err,
+			  size_t errlen)
+{
 	struct lt_strbuf sb, eb;
 	lt_strbuf_init(&sb, out, outlen);
 	lt_strbuf_init(&eb, err, err ? errlen : 0);
@@ -497,6 +504,8 @@ int lt_expand_path_env(const char *pattern, pid_t pid, char *const *envp,
 		p++;
 		if (*p == 'p') {
 			lt_strbuf_putu(&sb, (uint64_t)pid);
+		} else if (*p == 'n' && sequence) {
+			lt_strbuf_putu(&sb, sequence);
 		} else if (*p == '%') {
 			lt_strbuf_putn(&sb, "%", 1);
 		} else if (*p == 'q' && envp && p[1] == '{' && strchr(p + 2, '}')) {
@@ -511,8 +520,9 @@ int lt_expand_path_env(const char *pattern, pid_t pid, char *const *envp,
 			lt_strbuf_puts(&sb, value);
 			p = close;
 		} else {
-			lt_strbuf_puts(&eb, envp ? "unknown % sequence (known: %p, %q{NAME}, %%)"
-						 : "unknown % sequence (known: %p, %%)");
+			lt_strbuf_puts(&eb, sequence ? "unknown % sequence (known: %p, %n, %q{NAME}, %%)"
+					    : envp ? "unknown % sequence (known: %p, %q{NAME}, %%)"
+						   : "unknown % sequence (known: %p, %%)");
 			return -1;
 		}
 	}

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #define LT_OPT_PATH_MAX 1024
@@ -96,5 +97,11 @@ int lt_expand_path(const char *pattern, pid_t pid, char *out, size_t outlen);
  * valgrind). */
 int lt_expand_path_env(const char *pattern, pid_t pid, char *const *envp,
 		       char *out, size_t outlen, char *err, size_t errlen);
+
+/* The same for a report's files: %n is the report's sequence number in
+ * its process (1 for the first, counting reports on demand and at exit). */
+int lt_expand_report_path(const char *pattern, pid_t pid, uint32_t sequence,
+			  char *const *envp, char *out, size_t outlen, char *err,
+			  size_t errlen);
 
 #endif

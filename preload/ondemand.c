@@ -85,6 +85,8 @@ static void report_in_copy(const ucontext_t *uc, enum lt_snap_reason reason,
 		lt_log("cannot write the snapshot of a report on demand");
 		return;
 	}
+	if (lt_opts.raw_file[0])
+		lt_keep_raw_copy(fd, lt_opts.raw_file, pid, sequence);
 	become_reporter(fd);
 	lt_log("cannot run the reporter for a report on demand");
 }

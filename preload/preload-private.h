@@ -295,6 +295,7 @@ int lt_report_now(enum lt_snap_reason reason, uintptr_t self_sp) LT_HIDDEN;
 
 /* Shared with the report on demand (ondemand.c). */
 int lt_open_snapshot_file(void) LT_HIDDEN;
+bool lt_keep_raw_copy(int snap_fd, const char *pattern, pid_t pid, uint32_t sequence) LT_HIDDEN;
 char **lt_reporter_environment(void **mapping, size_t *mapping_size) LT_HIDDEN;
 
 /* Descriptors in reserve (fdreserve.c): our opens cannot fail because the

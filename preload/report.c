@@ -76,13 +76,14 @@ static void log_with_errno(const char *what, const char *path, int err)
 	lt_log(line);
 }
 
-/* Copies the snapshot to a file: the raw_file option, or, when the
- * reporter could not run, a file in /tmp so that nothing is lost. */
-static bool keep_copy(int snap_fd, const char *pattern)
+/* Copies the snapshot to a file: the raw_file option (%p, %n, %q{NAME}),
+ * or, when the reporter could not run, a file in /tmp so that nothing is
+ * lost. SIGNAL-SAFE: also used by the frozen copy of a report on demand. */
+bool lt_keep_raw_copy(int snap_fd, const char *pattern, pid_t pid, uint32_t sequence)
 {
 	char path[LT_OPT_PATH_MAX + 32], err[200];
-	if (lt_expand_path_env(pattern, getpid(), environ, path, sizeof(path), err,
-			       sizeof(err)) != 0) {
+	if (lt_expand_report_path(pattern, pid, sequence, environ, path, sizeof(path), err,
+				  sizeof(err)) != 0) {
 		lt_log(err);
 		return false;
 	}
@@ -198,10 +199,10 @@ int lt_report_now(enum lt_snap_reason reason, uintptr_t self_sp)
 		goto out_close;
 	}
 	if (lt_opts.raw_file[0])
-		keep_copy(fd, lt_opts.raw_file);
+		lt_keep_raw_copy(fd, lt_opts.raw_file, ctx.pid, ctx.sequence);
 	rc = run_reporter(fd);
 	if (rc < 0 && !lt_opts.raw_file[0])
-		keep_copy(fd, "/tmp/leaktrace.%p.snap");
+		lt_keep_raw_copy(fd, "/tmp/leaktrace.%p.%n.snap", ctx.pid, ctx.sequence);
 out_close:
 	close(fd);
 out:

@@ -1,13 +1,18 @@
 /* Where reports go: the text report to log_file or to the given stream
  * (standard error), the XML report to xml_file; %p in a file name is the
- * pid of the traced program, taken from the snapshot, %q{NAME} the value
- * of an environment variable (the program's environment at exit, which
- * the reporter inherits; the launcher expands it at start-up already).
+ * pid of the traced program, taken from the snapshot, %n the report's
+ * sequence number in that process, %q{NAME} the value of an environment
+ * variable (the program's environment at exit, which the reporter
+ * inherits; the launcher expands it at start-up already). A process that
+ * reports more than once (on demand, then at exit) into a text log without
+ * %n appends each report after the first, under a header line; files of
+ * other formats hold one document each, the latest.
  * Context: offline side only. A file that cannot be opened loses only its
  * own report: the text report falls back to standard error. */
 #include <errno.h>
 #include <limits.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "baseline.h"
@@ -17,16 +22,16 @@
 extern char **environ;
 
 static FILE *open_output(const char *what, const char *pattern,
-			 const struct lt_snapshot *snap, FILE *diag)
+			 const struct lt_snapshot *snap, bool append, FILE *diag)
 {
 	char path[LT_OPT_PATH_MAX + 64], err[300];
 	FILE *f;
-	if (lt_expand_path_env(pattern, (pid_t)snap->process.pid, environ, path, sizeof(path),
-			       err, sizeof(err)) != 0) {
+	if (lt_expand_report_path(pattern, (pid_t)snap->process.pid, snap->process.sequence,
+				  environ, path, sizeof(path), err, sizeof(err)) != 0) {
 		fprintf(diag, "leaktrace: %s '%s': %s\n", what, pattern, err);
 		return NULL;
 	}
-	f = fopen(path, "we");
+	f = fopen(path, append ? "ae" : "we");
 	if (!f)
 		fprintf(diag, "leaktrace: cannot create %s '%s': %s\n", what, path,
 			strerror(errno));
@@ -45,6 +50,27 @@ static int render_to(const struct lt_report_ops *ops, FILE *out, const char *nam
 	return rc;
 }
 
+/* The reports of one process after its first (on demand, periodic, at
+ * exit after those) say which they are, and when. */
+static void write_header(FILE *out, const struct lt_snapshot *snap)
+{
+	static const char *const why[] = {
+		[LT_REASON_EXIT] = "at exit", [LT_REASON_SIGNAL] = "on the report signal",
+		[LT_REASON_API] = "on request", [LT_REASON_INTERVAL] = "on the interval timer",
+	};
+	const struct lt_snap_process *p = &snap->process;
+	time_t t = (time_t)(p->time_ns / 1000000000u);
+	struct tm tm;
+	char when[64] = "";
+	if (gmtime_r(&t, &tm))
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
+	if (p->sequence <= 1 && p->reason == LT_REASON_EXIT)
+		return;
+	fprintf(out, "==%u== leaktrace report %u of this process, %s, %s\n", p->pid,
+		p->sequence, p->reason < sizeof(why) / sizeof(why[0]) && why[p->reason]
+				     ? why[p->reason] : "", when);
+}
+
 static int write_text(const struct lt_snapshot *snap, const struct lt_records *recs,
 		      const struct lt_frame_source *src, const struct lt_options *opts,
 		      const char *tool_path, FILE *text_out, FILE *diag)
@@ -52,10 +78,13 @@ static int write_text(const struct lt_snapshot *snap, const struct lt_records *r
 	FILE *f = NULL;
 	int rc;
 	if (opts->log_file[0]) {
-		f = open_output("log file", opts->log_file, snap, diag);
+		bool append = snap->process.sequence > 1 && !strstr(opts->log_file, "%n");
+		f = open_output("log file", opts->log_file, snap, append, diag);
 		if (!f)
 			fprintf(diag, "leaktrace: writing the report to standard error instead\n");
 	}
+	if (opts->verbosity > 0)
+		write_header(f ? f : text_out, snap);
 	rc = render_to(&lt_report_text_ops, f ? f : text_out, "text", snap, recs, src,
 		       opts, tool_path, diag);
 	if (f && fclose(f) != 0 && !rc) {
@@ -75,7 +104,7 @@ static int write_xml(const struct lt_snapshot *snap, const struct lt_records *re
 		fprintf(diag, "leaktrace: xml=yes needs xml_file=FILE: no XML report written\n");
 		return -1;
 	}
-	f = open_output("XML file", opts->xml_file, snap, diag);
+	f = open_output("XML file", opts->xml_file, snap, false, diag);
 	if (!f)
 		return -1;
 	rc = render_to(&lt_report_xml_ops, f, "XML", snap, recs, src, opts, tool_path, diag);

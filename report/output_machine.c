@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+extern char **environ;
+
 #include "baseline.h"
 
 static FILE *open_output(const char *what, const char *pattern,
@@ -15,9 +17,10 @@ static FILE *open_output(const char *what, const char *pattern,
 {
 	char path[LT_OPT_PATH_MAX + 64];
 	FILE *f;
-	if (lt_expand_path(pattern, (pid_t)snap->process.pid, path, sizeof(path)) != 0) {
-		fprintf(diag, "leaktrace: %s '%s': bad %% sequence or name too long\n",
-			what, pattern);
+	char err[300];
+	if (lt_expand_report_path(pattern, (pid_t)snap->process.pid, snap->process.sequence,
+				  environ, path, sizeof(path), err, sizeof(err)) != 0) {
+		fprintf(diag, "leaktrace: %s '%s': %s\n", what, pattern, err);
 		return NULL;
 	}
 	f = fopen(path, "we");

@@ -70,4 +70,7 @@ int lt_report_main(int argc, char **argv);
  * stderr (progcheck.c). */
 int lt_check_traceable(const char *path);
 
+/* `leaktrace signal PID` (signal_cmd.c). */
+int lt_signal_main(int argc, char **argv);
+
 #endif

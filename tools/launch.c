@@ -120,8 +120,8 @@ static int fix_path(const char *option, char *value, size_t cap, const char *cwd
 			lt_strbuf_putn(&sb, p, 1);
 			continue;
 		}
-		if (p[1] == 'p' || p[1] == '%') {
-			lt_strbuf_putn(&sb, p, 2);
+		if (p[1] == 'p' || p[1] == 'n' || p[1] == '%') {
+			lt_strbuf_putn(&sb, p, 2);   /* expanded per report */
 			p++;
 		} else if (p[1] == 'q' && p[2] == '{' && strchr(p + 3, '}')) {
 			const char *close = strchr(p + 3, '}');
@@ -137,7 +137,7 @@ static int fix_path(const char *option, char *value, size_t cap, const char *cwd
 			p = close;
 		} else {
 			fprintf(stderr, "leaktrace: option '--%s': unknown %% sequence in '%s' "
-				"(known: %%p, %%q{NAME}, %%%%)\n", option, value);
+				"(known: %%p, %%n, %%q{NAME}, %%%%)\n", option, value);
 			return -1;
 		}
 	}

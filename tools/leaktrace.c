@@ -1,5 +1,6 @@
 /* The leaktrace command: `leaktrace report ...` renders a snapshot,
- * anything else launches a program under the preloaded library.
+ * `leaktrace signal PID` asks a traced program for a report, anything
+ * else launches a program under the preloaded library.
  * Context: the leaktrace command (offline side; the traced program never
  * runs this code, it becomes the program through exec). */
 #include <string.h>
@@ -10,5 +11,7 @@ int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "report") == 0)
 		return lt_report_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "signal") == 0)
+		return lt_signal_main(argc - 1, argv + 1);
 	return lt_launch_main(argc, argv);
 }

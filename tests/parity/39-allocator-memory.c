@@ -1,20 +1,29 @@
 /* allocator-memory: the allocator's own mappings are not roots. glibc
- * serves big requests (here 1 MiB and 300,000 bytes, above its 128 KiB
- * mmap threshold) with a mapping each, and a thread's requests from an
- * arena of its own, also mmap'ed. Those mappings hold heap blocks, not
- * roots: a block they keep alive must itself be reachable.
+ * serves a request above its mmap threshold with a mapping of its own
+ * (main lowers the threshold to 4 KiB with mallopt, and the top pad to 0
+ * so that the heap's top never has room for such a request; under
+ * valgrind mallopt does nothing), and a thread's requests from an arena of
+ * its own, also mmap'ed. Those mappings hold heap blocks, not roots: a
+ * block they hold must be reached like any other.
  *
- *   main: a 1 MiB block holding the only pointer to a 40-byte block,
- *     which holds the only one to a 24-byte block, dropped:
- *     "1,048,640 (1,048,576 direct, 64 indirect)" definitely lost
- *     (calloc <- make_zeroed <- lose_big), the two indirectly lost
- *   worker (joined before exit): a lost list of 5 nodes from its arena
- *     (head definitely lost, 4 nodes indirectly lost), and a 300,000-byte
- *     block holding the only pointer to a 56-byte block, dropped:
- *     "300,056 (300,000 direct, 56 indirect)" definitely lost
+ *   main: an 8 KiB block (its own mapping, under glibc) holding the only
+ *     pointer to a 40-byte block, which holds the only one to a 24-byte
+ *     block, dropped: "8,256 (8,192 direct, 64 indirect)" definitely lost
+ *     (calloc <- make_zeroed <- lose_big <- main), the two indirectly lost
+ *   worker (joined before exit), from its arena: a lost list of 5 nodes
+ *     (head definitely lost, 4 nodes indirectly lost), and an 8 KiB block
+ *     holding the only pointer to a 56-byte block, dropped:
+ *     "8,248 (8,192 direct, 56 indirect)" definitely lost
  *   main keeps a 32-byte block in a global: still reachable
  * The joined worker's DTV: see exited-thread (explained).
- * Heap: 12 allocs (with the DTV), 0 frees (valgrind's exit clean-up frees the DTV). */
+ * Why not bigger blocks, above glibc's default threshold: under valgrind,
+ * heap blocks sit at low addresses (around 0x4a00000), and ld.so keeps the
+ * time its relocation took, in CPU cycles, in a variable (relocate_time)
+ * whose value under valgrind is of the same order: a block of a megabyte
+ * then contains that "pointer" in some runs and turns possibly lost.
+ * Heap: 12 allocs (with the DTV), 0 frees (valgrind's exit clean-up frees
+ * the DTV). */
+#include <malloc.h>
 #include <pthread.h>
 
 #include "parity.h"
@@ -64,7 +73,7 @@ EX_FRAME static int lose_list(int n)
  * stack slot, which valgrind then finds, or not, from run to run. */
 EX_FRAME static int lose_big(size_t size, size_t a, size_t b)
 {
-	void **big = make_zeroed(size); /* LEAK: mmap'ed by glibc */
+	void **big = make_zeroed(size); /* LEAK: in glibc's own mapping */
 	if (!big)
 		return 1;
 	void **child = make_block(a);  /* LEAK: indirectly */
@@ -76,15 +85,17 @@ EX_FRAME static int lose_big(size_t size, size_t a, size_t b)
 
 EX_FRAME static void *worker(void *arg)
 {
-	int r = lose_list(5) + lose_big(300000, 56, 0);
+	int r = lose_list(5) + lose_big(8192, 56, 0);
 	pt_scrub_stack();
 	return r ? arg : NULL;
 }
 
 int main(void)
 {
+	mallopt(M_TOP_PAD, 0);
+	mallopt(M_MMAP_THRESHOLD, 4096);
 	g_kept = make_block(32); /* reachable */
-	int r = lose_big(1 << 20, 40, 24);
+	int r = lose_big(8192, 40, 24);
 	pthread_t t;
 	void *res = &r;
 	if (pthread_create(&t, NULL, worker, &r) != 0 || pthread_join(t, &res) != 0)
