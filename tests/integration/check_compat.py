@@ -580,6 +580,30 @@ def cmd_ctest_project(a, ck):
     return 0
 
 
+def cmd_meson_wrapper(a, ck):
+    """a.prog: the meson project's directory."""
+    if not shutil.which('meson'):
+        print('meson is not installed: skipped')
+        return SKIP
+    d, src = a.outdir, a.prog[0]
+    b = os.path.join(d, 'build')
+    p = subprocess.run(['meson', 'setup', b, src], env=clean_env(), stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=300)
+    if not ck.expect('meson setup', p.returncode == 0, show(p.stdout, 1500)):
+        return 1
+    p = subprocess.run(['meson', 'test', '-C', b, '--print-errorlogs',
+                        '--wrapper=%s --error-exitcode=1' % a.leaktrace], env=clean_env(),
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=300)
+    out = p.stdout.decode('utf-8', 'replace')
+    ok = re.search(r'^Ok:\s+1\s*$', out, re.M) and re.search(r'^Fail:\s+1\s*$', out, re.M)
+    ck.expect("meson test --wrapper='leaktrace --error-exitcode=1': the leaking test fails, "
+              'the clean one passes',
+              p.returncode != 0 and bool(ok) and re.search(r'leaks\s+FAIL', out) and
+              re.search(r'no-leak\s+OK', out) and 'definitely lost in loss record' in out,
+              show(p.stdout, 2500))
+    return 0
+
+
 # ----------------------------------------------------- process tree --
 
 def cmd_tree(a, ck):
@@ -711,6 +735,7 @@ COMMANDS = {
     'valgrind-supp': cmd_valgrind_supp,
     'tree': cmd_tree,
     'ctest-project': cmd_ctest_project,
+    'meson-wrapper': cmd_meson_wrapper,
 }
 
 
