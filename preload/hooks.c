@@ -1,5 +1,5 @@
 /* Start-up and exit: the constructor that configures the library before
- * main, the destructor that reports what is left, and fork handling.
+ * main, the exit handler that reports what is left, and fork handling.
  * Context: cold. */
 #define _GNU_SOURCE
 #include <fcntl.h>

@@ -1,5 +1,6 @@
 /* The libc-named entry points: the malloc family, C++ operator new, mmap
- * family, dlopen/dlclose. Context: HOT. No locks, no stdio, no allocation
+ * family, dlopen/dlclose, sigaction/signal, pthread_create/join/detach.
+ * Context: HOT. No locks, no stdio, no allocation
  * of our own below this line; rare work goes to noinline cold helpers.
  *
  * Every allocator interposer has the same shape: calls made while this
