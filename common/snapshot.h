@@ -6,6 +6,7 @@
 #ifndef LT_SNAPSHOT_H
 #define LT_SNAPSHOT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,6 +38,7 @@ enum lt_snap_tag {
 	LT_SNAP_STACKS = 3,
 	LT_SNAP_BLOCKS = 4,
 	LT_SNAP_TOTALS = 5,
+	LT_SNAP_MEMORY = 6,       /* optional */
 };
 
 /* Why the snapshot was taken. */
@@ -130,6 +132,18 @@ struct lt_snap_totals {
 				       their stacks were scanned whole */
 };
 
+/* MEMORY payload: the process's memory when the snapshot was taken, in
+ * KiB, as /proc shows it; a figure the kernel did not give is
+ * LT_MEM_UNKNOWN. USS = Private_Clean + Private_Dirty. */
+struct lt_snap_memory {
+	uint64_t vss_kib;         /* VmSize */
+	uint64_t rss_kib;         /* Rss */
+	uint64_t pss_kib;         /* Pss */
+	uint64_t uss_kib;         /* Private_Clean + Private_Dirty */
+	uint64_t swap_kib;        /* Swap */
+};
+#define LT_MEM_UNKNOWN UINT64_MAX
+
 /* TOTALS.scan_flags */
 #define LT_SCAN_CLASSIFIED 1u     /* kinds come from a reachability scan */
 #define LT_SCAN_INCOMPLETE 2u     /* not every thread could be listed */
@@ -169,6 +183,8 @@ struct lt_snapshot {
 	struct lt_snap_block *blocks;
 	size_t nblocks;
 	struct lt_snap_totals totals;
+	bool has_memory;          /* the optional MEMORY section was there */
+	struct lt_snap_memory memory;
 	void *storage_;           /* reader-private */
 };
 

@@ -31,7 +31,9 @@ _Static_assert(sizeof(struct lt_snap_stack) == STACK_FIXED_SIZE, "layout");
 _Static_assert(sizeof(struct lt_snap_block) == BLOCK_SIZE, "layout");
 _Static_assert(sizeof(struct lt_snap_totals) == TOTALS_SIZE, "layout");
 
-#define NSECTIONS 6           /* known tags are 1..5 */
+#define NSECTIONS 7           /* known tags are 1..6 */
+#define LAST_REQUIRED LT_SNAP_TOTALS
+#define MEMORY_SIZE 40u
 
 struct span {
 	const uint8_t *p;
@@ -88,6 +90,7 @@ static const char *tag_name(uint32_t tag)
 	case LT_SNAP_STACKS: return "STACKS";
 	case LT_SNAP_BLOCKS: return "BLOCKS";
 	case LT_SNAP_TOTALS: return "TOTALS";
+	case LT_SNAP_MEMORY: return "MEMORY";
 	default: return "unknown";
 	}
 }
@@ -176,7 +179,7 @@ static int scan_sections(struct parser *ps, const uint8_t *b, size_t len,
 	}
 	if (off != len)
 		return fail(ps, "%zu bytes after the last section", len - off);
-	for (uint32_t tag = 1; tag < NSECTIONS; tag++)
+	for (uint32_t tag = 1; tag <= LAST_REQUIRED; tag++)
 		if (!ps->sec[tag].present)
 			return fail(ps, "%s section is missing", tag_name(tag));
 	return 0;
@@ -519,6 +522,24 @@ static int parse_totals(struct parser *ps, struct lt_snapshot *snap)
 	return 0;
 }
 
+/* ---- MEMORY (optional) ---- */
+
+static int parse_memory(struct parser *ps, struct lt_snapshot *snap)
+{
+	struct span *s = &ps->sec[LT_SNAP_MEMORY];
+	if (!s->present)
+		return 0;
+	if (s->len != MEMORY_SIZE)
+		return fail(ps, "MEMORY section: %zu bytes, expected %u", s->len, MEMORY_SIZE);
+	snap->memory.vss_kib = le64(s->p);
+	snap->memory.rss_kib = le64(s->p + 8);
+	snap->memory.pss_kib = le64(s->p + 16);
+	snap->memory.uss_kib = le64(s->p + 24);
+	snap->memory.swap_kib = le64(s->p + 32);
+	snap->has_memory = true;
+	return 0;
+}
+
 /* ---- public API ---- */
 
 static int parse_all(struct parser *ps, const uint8_t *b, size_t len,
@@ -533,7 +554,7 @@ static int parse_all(struct parser *ps, const uint8_t *b, size_t len,
 	 * the writer chose. */
 	return parse_process(ps, snap, st) || parse_modules(ps, snap) ||
 	       parse_stacks(ps, snap, st) || parse_blocks(ps, snap) ||
-	       parse_totals(ps, snap) ? -1 : 0;
+	       parse_totals(ps, snap) || parse_memory(ps, snap) ? -1 : 0;
 }
 
 int lt_snapshot_parse(const void *buf, size_t len, struct lt_snapshot *out,

@@ -12,6 +12,7 @@
 
 #include "preload-private.h"
 #include "scan.h"
+#include "strbuf.h"
 
 struct section {
 	uint64_t header_offset;
@@ -199,6 +200,69 @@ static void fill_blocks(struct counting *c)
 	}
 }
 
+/* The value of "Name:   123 kB" in a /proc status-like text. */
+static uint64_t kib_field(const char *text, const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		if (strncmp(p, name, n) != 0 || p[n] != ':')
+			continue;
+		const char *v = p + n + 1;
+		while (*v == ' ' || *v == '\t')
+			v++;
+		uint64_t kib = 0;
+		if (*v < '0' || *v > '9')
+			return LT_MEM_UNKNOWN;
+		while (*v >= '0' && *v <= '9')
+			kib = kib * 10 + (uint64_t)(*v++ - '0');
+		return kib;
+	}
+	return LT_MEM_UNKNOWN;
+}
+
+static uint64_t sum_known(uint64_t a, uint64_t b)
+{
+	return a == LT_MEM_UNKNOWN || b == LT_MEM_UNKNOWN ? LT_MEM_UNKNOWN : a + b;
+}
+
+/* The program's memory: its own /proc entry (a frozen copy reads the
+ * running program's, by pid: the copy's own figures would be its copy's). */
+static void write_memory(struct lt_out *o, const struct lt_snapshot_context *ctx)
+{
+	enum { TEXT = 16384 };
+	struct section s;
+	struct lt_snap_memory m = { LT_MEM_UNKNOWN, LT_MEM_UNKNOWN, LT_MEM_UNKNOWN,
+				    LT_MEM_UNKNOWN, LT_MEM_UNKNOWN };
+	char *text = lt_os_map(TEXT);
+	char name[64];
+	if (text) {
+		struct lt_strbuf sb;
+		lt_strbuf_init(&sb, name, sizeof(name));
+		if (ctx->frozen) {
+			lt_strbuf_puts(&sb, "../../../");
+			lt_strbuf_putu(&sb, (uint64_t)ctx->pid);
+			lt_strbuf_puts(&sb, "/");
+		}
+		size_t base = sb.len;
+		lt_strbuf_puts(&sb, "status");
+		uint32_t len = read_proc(name, text, TEXT - 1);
+		text[len] = '\0';
+		m.vss_kib = kib_field(text, "VmSize");
+		m.swap_kib = kib_field(text, "VmSwap");
+		sb.len = base;
+		lt_strbuf_puts(&sb, "smaps_rollup");
+		len = read_proc(name, text, TEXT - 1);
+		text[len] = '\0';
+		m.rss_kib = kib_field(text, "Rss");
+		m.pss_kib = kib_field(text, "Pss");
+		m.uss_kib = sum_known(kib_field(text, "Private_Clean"), kib_field(text, "Private_Dirty"));
+		lt_os_unmap(text, TEXT);
+	}
+	begin_section(o, &s, LT_SNAP_MEMORY);
+	lt_out_write(o, &m, sizeof(m));
+	end_section(o, &s);
+}
+
 static void write_totals(struct lt_out *o, const struct lt_snap_totals *t)
 {
 	struct section s;
@@ -214,7 +278,7 @@ int lt_snapshot_write(int fd, const struct lt_snapshot_context *ctx,
 	struct lt_snap_file_header h = {
 		.version = LT_SNAP_VERSION,
 		.header_size = sizeof(h),
-		.section_count = 5,
+		.section_count = 6,
 	};
 	int rc;
 
@@ -232,6 +296,7 @@ int lt_snapshot_write(int fd, const struct lt_snapshot_context *ctx,
 	write_list(o, LT_SNAP_STACKS, false, fill_stacks, NULL, ctx->frozen);
 	write_list(o, LT_SNAP_MODULES, false, fill_modules, NULL, ctx->frozen);
 	write_totals(o, totals);
+	write_memory(o, ctx);
 	uint64_t total = o->offset;
 	lt_out_patch(o, offsetof(struct lt_snap_file_header, file_size), &total, sizeof(total));
 	rc = lt_out_flush(o);

@@ -69,6 +69,19 @@ static void write_header(FILE *out, const struct lt_snapshot *snap)
 	fprintf(out, "==%u== leaktrace report %u of this process, %s, %s\n", p->pid,
 		p->sequence, p->reason < sizeof(why) / sizeof(why[0]) && why[p->reason]
 				     ? why[p->reason] : "", when);
+	if (snap->has_memory) {
+		const struct lt_snap_memory *m = &snap->memory;
+		char fig[5][LT_COMMAS_MAX];
+		const uint64_t v[5] = { m->vss_kib, m->rss_kib, m->pss_kib, m->uss_kib, m->swap_kib };
+		for (int i = 0; i < 5; i++) {
+			if (v[i] == LT_MEM_UNKNOWN)
+				snprintf(fig[i], sizeof(fig[i]), "?");
+			else
+				lt_fmt_commas(v[i], fig[i]);
+		}
+		fprintf(out, "==%u== process memory: VSS %s kB, RSS %s kB, PSS %s kB, USS %s kB, "
+			"swap %s kB\n", p->pid, fig[0], fig[1], fig[2], fig[3], fig[4]);
+	}
 }
 
 static int write_text(const struct lt_snapshot *snap, const struct lt_records *recs,

@@ -37,6 +37,31 @@ static bool suppressed(const struct lt_loss_record *rec)
 	return rec->suppressed;
 }
 
+static void put_kib(struct lt_json_writer *w, const char *key, uint64_t kib)
+{
+	lt_jw_key(w, key);
+	if (kib == LT_MEM_UNKNOWN)
+		lt_jw_null(w);
+	else
+		lt_jw_u64(w, kib);
+}
+
+/* The process's memory when the snapshot was taken (optional: snapshots
+ * of older writers have none). */
+static void put_memory(struct lt_json_writer *w, const struct lt_snapshot *snap)
+{
+	if (!snap->has_memory)
+		return;
+	lt_jw_key(w, "memory");
+	lt_jw_object_inline(w);
+	put_kib(w, "vss_kib", snap->memory.vss_kib);
+	put_kib(w, "rss_kib", snap->memory.rss_kib);
+	put_kib(w, "pss_kib", snap->memory.pss_kib);
+	put_kib(w, "uss_kib", snap->memory.uss_kib);
+	put_kib(w, "swap_kib", snap->memory.swap_kib);
+	lt_jw_end(w);
+}
+
 static void put_kinds(struct lt_json_writer *w, const char *key, unsigned mask)
 {
 	static const char *const names[] = { "definite", "indirect", "possible", "reachable" };
@@ -203,6 +228,7 @@ static void json_begin(struct lt_report *r)
 	lt_jw_ku64(w, "frees", snap->totals.frees);
 	lt_jw_ku64(w, "bytes_allocated", snap->totals.bytes_allocated);
 	lt_jw_end(w);
+	put_memory(w, snap);
 	put_scan(w, &snap->totals);
 	put_summaries(w, r);
 	lt_jw_key(w, "records");

@@ -71,6 +71,12 @@ def main():
            len(counts) == 3 and 0 < counts[0] < counts[1] < counts[2] <= 151, counts)
     expect(failures, 'mid-run reports say "in use now", the exit one "in use at exit"',
            text.count('in use now:') == 2 and text.count('in use at exit:') == 1)
+    mem = re.findall(r'process memory: VSS ([\d,]+) kB, RSS ([\d,]+) kB, PSS ([\d,]+) kB, '
+                     r'USS ([\d,]+) kB, swap ([\d,?]+) kB', text)
+    expect(failures, 'each report states the process memory (VSS >= RSS >= PSS >= USS > 0)',
+           len(mem) == 3 and all(int(v.replace(',', '')) >= int(r.replace(',', '')) >=
+                                 int(p_.replace(',', '')) >= int(u.replace(',', '')) > 0
+                                 for v, r, p_, u, _ in mem), mem)
     snaps = sorted(glob.glob(os.path.join(d, 'r.*.snap')))
     expect(failures, 'raw_file with %n: one snapshot per report',
            [os.path.basename(s) for s in snaps] == ['r.1.snap', 'r.2.snap', 'r.3.snap'], snaps)

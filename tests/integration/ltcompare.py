@@ -151,6 +151,8 @@ class TextReport:
     # "of which reachable via heuristic:" lines: name -> (bytes, blocks).
     heuristics: Dict[str, Tuple[int, int]] = field(default_factory=dict)
     no_leaks: bool = False    # says "All heap blocks were freed -- ..."
+    # ERROR SUMMARY: (errors, contexts, suppressed errors, suppressed contexts)
+    errors: Optional[Tuple[int, int, int, int]] = None
     lines: List[str] = field(default_factory=list)   # this pid's lines
 
 
@@ -178,6 +180,8 @@ _SUMMARY_LINE = re.compile(r'^\s*(?P<what>definitely lost|indirectly lost|possib
                            r' (?P<blocks>[\d,]+) blocks$')
 _HEURISTIC_LINE = re.compile(r'^\s*(?P<name>[a-z0-9]+)\s*: (?P<bytes>[\d,]+) bytes in'
                              r' (?P<blocks>[\d,]+) blocks$')
+_ERRORS = re.compile(r'^ERROR SUMMARY: ([\d,]+) errors from ([\d,]+) contexts'
+                     r' \(suppressed: ([\d,]+) from ([\d,]+)\)$')
 _INUSE = re.compile(r'^\s*in use at exit: ([\d,]+) bytes in ([\d,]+) blocks$')
 _TOTAL = re.compile(r'^\s*total heap usage: ([\d,]+) allocs, ([\d,]+) frees,'
                     r' ([\d,]+) bytes allocated$')
@@ -242,6 +246,7 @@ def parse_text(path: str, text: Optional[str] = None,
     summary: Optional[Dict[str, Tuple[int, int]]] = None
     heuristics: Dict[str, Tuple[int, int]] = {}
     in_summary = in_heuristics = no_leaks = False
+    errors = None
     for line in lines:
         if line.strip() == 'LEAK SUMMARY:':
             if summary is not None:
@@ -266,6 +271,10 @@ def parse_text(path: str, text: Optional[str] = None,
             in_summary = in_heuristics = False
         if line.strip() == NO_LEAKS:
             no_leaks = True
+            continue
+        m = _ERRORS.match(line.strip())
+        if m:
+            errors = tuple(parse_int(g) for g in m.groups())
             continue
         m = _INUSE.match(line)
         if m:
@@ -294,7 +303,7 @@ def parse_text(path: str, text: Optional[str] = None,
             continue
         cur = None   # a blank line or anything else ends the frame list
     return TextReport(path=path, pid=pid, heap=heap, records=records, summary=summary,
-                      heuristics=heuristics, no_leaks=no_leaks, lines=lines)
+                      heuristics=heuristics, no_leaks=no_leaks, errors=errors, lines=lines)
 
 
 # ----------------------------------------------------------------- XML --
@@ -832,6 +841,8 @@ def compare(vg: Run, lt: Run, owner: Owner, vg_nofreeres: Optional[Run] = None,
     return checks
 
 
+# The kinds that count as errors by default (errors-for-leak-kinds).
+ERROR_KINDS = frozenset({'Leak_DefinitelyLost', 'Leak_PossiblyLost'})
 SUMMARY_ORDER = ('Leak_DefinitelyLost', 'Leak_IndirectlyLost', 'Leak_PossiblyLost',
                  'Leak_StillReachable', 'suppressed')
 
@@ -859,6 +870,19 @@ def summary_checks(vt: TextReport, lt: TextReport, lt_records: List[Record],
             for r in recs:
                 delta[r.kind][0] += sign * r.direct_bytes
                 delta[r.kind][1] += sign * r.blocks
+    # ERROR SUMMARY: each loss record of a kind in errors_for_leak_kinds
+    # (default definite,possible) is one error from one context; explained
+    # records count on leaktrace's side only.
+    ctx = sum((1 if r.kind in ERROR_KINDS else 0) * sign
+              for g in explained for recs, sign in ((g.lt, 1), (g.vg, -1)) for r in recs)
+    if vt.errors is not None:
+        want = (vt.errors[0] + ctx, vt.errors[1] + ctx) + vt.errors[2:]
+        checks.append(Check('ERROR SUMMARY: same as valgrind', lt.errors == want,
+                            ['valgrind: %s%s; leaktrace: %s' % (
+                                '%d errors from %d contexts (suppressed: %d from %d)' % vt.errors,
+                                ', plus %d explained record(s)' % ctx if ctx else '',
+                                '%d errors from %d contexts (suppressed: %d from %d)' % lt.errors
+                                if lt.errors else 'none')]))
     adjusted = None
     if lt.summary is not None:
         adjusted = {k: (b - delta[k][0], n - delta[k][1]) for k, (b, n) in lt.summary.items()}

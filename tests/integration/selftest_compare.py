@@ -12,8 +12,8 @@ clean-up frees), not leaktrace. It
      libleaktrace.so, then written back out in both formats;
   3. checks that compare() passes on it (with the stdout buffer explained),
      and fails, on the intended check, for each of a list of doctored copies;
-  4. the same for the LEAK SUMMARY checks (wrong lines, heuristic lines,
-     "All heap blocks were freed"), the --cycle relaxation (passes when
+  4. the same for the LEAK SUMMARY and ERROR SUMMARY checks (wrong lines,
+     heuristic lines, "All heap blocks were freed"), the --cycle relaxation (passes when
      valgrind and leaktrace head a cycle with different blocks, fails on
      wrong totals), valgrind's names for allocation functions, and the
      EXPECT lines of --expect-from.
@@ -62,7 +62,7 @@ def summary_lines(summary, heuristics):
 
 
 def write_text(path, pid, heap, records, extra_lines=(), summary=None, heuristics=None,
-               no_leaks=False):
+               no_leaks=False, errors=None):
     p = '==%d== ' % pid
     out = ['program output on stderr, not a report line',
            p + 'leaktrace (self-test imitation)', p,
@@ -88,6 +88,9 @@ def write_text(path, pid, heap, records, extra_lines=(), summary=None, heuristic
         out += [p + lc.NO_LEAKS, p]
     if summary is not None:
         out += [p + l for l in summary_lines(summary, heuristics or {})]
+    if errors is not None:
+        out.append(p + 'ERROR SUMMARY: %d errors from %d contexts (suppressed: %d from %d)'
+                   % errors)
     out += [p + l for l in extra_lines]
     out.append('--%d-- a debug line' % pid)
     with open(path, 'w') as fh:
@@ -168,6 +171,7 @@ class Fake:
         self.summary = None           # kind -> (bytes, blocks); None: from the records
         self.heuristics = {}
         self.no_leaks = False
+        self.extra_errors = 0         # added to the ERROR SUMMARY the records make
 
     def write(self, outdir, tag):
         txt = os.path.join(outdir, tag + '.txt')
@@ -175,8 +179,10 @@ class Fake:
         summary = self.summary
         if summary is None and self.records and all(r.classified() for r in self.records):
             summary = {k: (v[0], v[2]) for k, v in lc.by_kind(self.records).items()}
+        n = sum(1 for r in self.records if r.kind in lc.ERROR_KINDS) + self.extra_errors
         write_text(txt, 4242, self.heap, self.text_records or self.records,
-                   summary=summary, heuristics=self.heuristics, no_leaks=self.no_leaks)
+                   summary=summary, heuristics=self.heuristics, no_leaks=self.no_leaks,
+                   errors=(n, n, 0, 0))
         write_xml(xml, self.records, self.protocol)
         return lc.Run('leaktrace', self.exit_status, self.stdout,
                       lc.parse_text(txt), lc.parse_xml(xml))
@@ -398,6 +404,8 @@ def main():
     mutant('LEAK SUMMARY suppressed 8 bytes', SUMMARY,
            summary_plus('suppressed', 8), start=cls)
     mutant('LEAK SUMMARY all zeros', SUMMARY, lambda f: setattr(f, 'summary', {}), start=cls)
+    mutant('one error more in the ERROR SUMMARY', 'ERROR SUMMARY: same as valgrind',
+           lambda f: setattr(f, 'extra_errors', 1), start=cls)
     mutant('a heuristic line valgrind does not print', HEUR,
            lambda f: f.heuristics.update({'newarray': (24, 1)}), start=cls)
     mutant('"All heap blocks were freed" while leaking', SUMMARY,

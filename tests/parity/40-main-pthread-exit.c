@@ -13,8 +13,11 @@
  * that allocates valgrind frees at exit (__libc_freeres): listed as
  * explained.
  * Exit status 0. */
+#include <fcntl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "parity.h"
 
@@ -31,6 +34,24 @@ EX_FRAME static void *make_block(size_t n)
 	return p;
 }
 
+/* True once the main thread has finished pthread_exit: it stays a zombie
+ * task until the process ends. No allocation (snprintf of an int). */
+static int main_thread_gone(void)
+{
+	char path[64], buf[256];
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)getpid());
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 1;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 1;
+	buf[n] = '\0';
+	const char *paren = strrchr(buf, ')'); /* "tid (comm) S ..." */
+	return paren && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X');
+}
+
 EX_FRAME static void *worker(void *arg)
 {
 	void *result = make_block(88); /* reachable: the thread's result */
@@ -38,8 +59,11 @@ EX_FRAME static void *worker(void *arg)
 	void *dropped = make_block(40); /* LEAK */
 	ex_use(dropped);
 	pt_scrub_stack();
-	struct timespec ms = {0, 20000000};
-	nanosleep(&ms, NULL); /* let main finish pthread_exit first */
+	/* The worker must be the last thread: wait (up to 10 s) until main
+	 * has finished pthread_exit. */
+	struct timespec ms = {0, 10000000};
+	for (int i = 0; i < 1000 && !main_thread_gone(); i++)
+		nanosleep(&ms, NULL);
 	return arg ? arg : result;
 }
 

@@ -66,6 +66,8 @@ struct test_snap {
 	size_t nblocks;
 	struct lt_snap_totals totals;
 	bool extra_section;       /* add an unknown section (tag 99) */
+	const struct lt_snap_memory *memory;  /* add a MEMORY section */
+	size_t memory_len;        /* its payload size (40; other sizes are bad) */
 };
 
 /* Writes a whole, valid snapshot for s (sections in the order BLOCKS,

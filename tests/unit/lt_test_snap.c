@@ -184,7 +184,7 @@ void tw_snapshot(struct tw *w, const struct test_snap *s)
 	tw_u32(w, LT_SNAP_VERSION);
 	tw_u32(w, 32);
 	tw_u64(w, 0);                         /* file_size, patched below */
-	tw_u32(w, s->extra_section ? 6 : 5);
+	tw_u32(w, 5 + (s->extra_section ? 1 : 0) + (s->memory ? 1 : 0));
 	tw_u32(w, 0);
 	write_blocks(w, s);
 	write_stacks(w, s);
@@ -196,6 +196,11 @@ void tw_snapshot(struct tw *w, const struct test_snap *s)
 	write_modules(w, s);
 	write_process(w, s);
 	write_totals(w, s);
+	if (s->memory) {
+		size_t h = tw_begin_section(w, LT_SNAP_MEMORY);
+		tw_bytes(w, s->memory, s->memory_len);
+		tw_end_section(w, h);
+	}
 	tw_patch_u64(w, 16, w->len);
 }
 

@@ -146,6 +146,31 @@ static void test_unknown_section_skipped(void **state)
 	assert_int_equal(snap.nblocks, 6);
 }
 
+/* The optional MEMORY section: read when present, absent otherwise, and
+ * a section of the wrong size is an error. */
+static void test_memory_section(void **state)
+{
+	static const struct lt_snap_memory m = { 99548, 1948, 718, 328, LT_MEM_UNKNOWN };
+	struct test_snap s = lt_test_small;
+	tw_snapshot(&w, &s);
+	assert_int_equal(parse(), 0);
+	assert_false(snap.has_memory);
+	lt_snapshot_free(&snap);
+	s.memory = &m;
+	s.memory_len = sizeof(m);
+	tw_snapshot(&w, &s);
+	assert_int_equal(parse(), 0);
+	assert_true(snap.has_memory);
+	assert_int_equal(snap.memory.vss_kib, 99548);
+	assert_int_equal(snap.memory.uss_kib, 328);
+	assert_true(snap.memory.swap_kib == LT_MEM_UNKNOWN);
+	lt_snapshot_free(&snap);
+	s.memory_len = 32;
+	tw_snapshot(&w, &s);
+	assert_int_equal(parse(), -1);
+	assert_string_equal(err, "MEMORY section: 32 bytes, expected 40");
+}
+
 static void test_empty_lists(void **state)
 {
 	struct test_snap s = { .pid = 1 };
@@ -478,6 +503,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unaligned_buffer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sparse_stack_ids, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_section_skipped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_memory_section, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_empty_lists, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_every_prefix_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncation_message, setup, teardown),
