@@ -60,8 +60,9 @@ DOCUMENTED = [
     'valgrind runs with --keep-debuginfo=yes: without it, frames of a module '
     'that was dlclose()d before exit show as ??? in valgrind (leaktrace keeps '
     'them by design).',
-    'valgrind runs with --default-suppressions=no: its default.supp hides '
-    'some ld.so TLS blocks, and leaktrace has no default suppressions.',
+    'valgrind and leaktrace both run with --default-suppressions=no: '
+    'valgrind\'s default.supp hides some ld.so TLS blocks, leaktrace\'s own '
+    'defaults what libc and libstdc++ keep to the end; every block is compared.',
     'valgrind 3.19 names the allocating frame of aligned_alloc() and valloc() '
     '"memalign", of realloc(NULL, n) "malloc", and of reallocarray() "malloc" '
     '(NULL pointer) or "realloc" (it has no reallocarray of its own: glibc\'s '
@@ -450,6 +451,20 @@ def main():
     if args.wrap and shutil.which(getattr(args, args.wrap)) is None:
         print('%s not found: skipped' % args.wrap)
         return SKIP
+    if args.wrap:
+        # Tracing needs ptrace, which a container may forbid: then there is
+        # nothing to test here.
+        try:
+            p = subprocess.run(wrapper_argv(args) + ['true'], stdin=subprocess.DEVNULL,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               env=clean_env(), timeout=60)
+            ok = p.returncode == 0
+            why = p.stdout.decode('utf-8', 'replace').strip().splitlines()[-1:]
+        except (OSError, subprocess.TimeoutExpired) as e:
+            ok, why = False, [str(e)]
+        if not ok:
+            print('%s cannot trace a program here (%s): skipped' % (args.wrap, ' '.join(why)))
+            return SKIP
     if not args.valgrind_only:
         if args.launcher == 'cli' and shutil.which(args.leaktrace) is None:
             print('FAIL: the leaktrace command %s does not exist (not built?)' % args.leaktrace)
