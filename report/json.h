@@ -26,6 +26,11 @@ struct lt_json_writer {
 	bool failed;              /* misuse (too deep, unbalanced): a bug */
 };
 
+/* Length of the valid UTF-8 sequence at s (n >= 1 bytes left), 0 if
+ * invalid: no overlong forms, no surrogates, nothing above U+10FFFF. The
+ * writer escapes what fails it; the reader rejects it. */
+size_t lt_utf8_valid(const unsigned char *s, size_t n);
+
 void lt_jw_init(struct lt_json_writer *w, struct lt_outbuf *out);
 
 /* Containers. The _inline forms keep the container and everything in it

@@ -134,39 +134,6 @@ static void put_utf8(struct parser *p, uint32_t cp)
 	}
 }
 
-/* Length of a valid UTF-8 sequence at s, 0 if invalid (the same rules as
- * the writer's: no overlong forms, surrogates or values past U+10FFFF). */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	size_t len;
-	uint32_t cp;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		len = 2;
-		cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		len = 3;
-		cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		len = 4;
-		cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
-/* The string at p->pos (its opening quote), decoded into the strings
- * buffer. Returns 0 with *out and *out_len set, or -1. */
 static int parse_string(struct parser *p, const char **out, size_t *out_len)
 {
 	char *start = p->sp;
@@ -186,7 +153,7 @@ static int parse_string(struct parser *p, const char **out, size_t *out_len)
 			return -1;
 		}
 		if (c >= 0x80) {
-			size_t n = utf8_len((const unsigned char *)p->s + p->pos, p->len - p->pos);
+			size_t n = lt_utf8_valid((const unsigned char *)p->s + p->pos, p->len - p->pos);
 			if (!n) {
 				fail(p, "invalid UTF-8 in a string");
 				return -1;

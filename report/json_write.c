@@ -13,9 +13,7 @@ void lt_jw_init(struct lt_json_writer *w, struct lt_outbuf *out)
 	w->out = out;
 }
 
-/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid:
- * no overlong forms, no surrogates, nothing above U+10FFFF. */
-static size_t utf8_valid(const unsigned char *s, size_t n)
+size_t lt_utf8_valid(const unsigned char *s, size_t n)
 {
 	size_t len;
 	uint32_t cp;
@@ -76,7 +74,7 @@ void lt_json_put_string(struct lt_outbuf *out, const char *str, size_t n)
 			char esc[7] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], 0 };
 			lt_ob_puts(out, esc);
 			i++;
-		} else if ((len = utf8_valid(s + i, n - i)) != 0) {
+		} else if ((len = lt_utf8_valid(s + i, n - i)) != 0) {
 			lt_ob_putn(out, (const char *)s + i, len);
 			i += len;
 		} else {
