@@ -329,10 +329,16 @@ COMMANDS = {
 }
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0],
+SKIP = 77
+
+
+def command_main(commands, doc):
+    """The command line shared by the check scripts:
+    SCRIPT COMMAND --leaktrace L [--preload P] --outdir D [--expect-exit N] -- PROGRAM [ARGS].
+    A command returns SKIP (77, meson's "skipped") when it cannot run here."""
+    ap = argparse.ArgumentParser(description=doc.split('\n')[0],
                                  usage='%(prog)s COMMAND [options] -- PROGRAM [ARGS...]')
-    ap.add_argument('command', choices=sorted(COMMANDS))
+    ap.add_argument('command', choices=sorted(commands))
     ap.add_argument('--leaktrace', required=True)
     ap.add_argument('--preload')
     ap.add_argument('--outdir', required=True)
@@ -344,6 +350,7 @@ def main():
     if not a.prog:
         ap.error('no program given (put it after --)')
     a.prog[0] = os.path.abspath(a.prog[0])
+    a.leaktrace = os.path.abspath(a.leaktrace)
     a.outdir = os.path.abspath(a.outdir)
     shutil.rmtree(a.outdir, ignore_errors=True)
     os.makedirs(a.outdir)
@@ -353,9 +360,14 @@ def main():
         print('FAIL: not built: %s' % ', '.join(missing))
         return 1
     ck = Checker()
-    COMMANDS[a.command](a, ck)
+    if commands[a.command](a, ck) == SKIP:
+        return SKIP
     print('%s: %s' % (a.command, 'FAILED (%d)' % ck.failed if ck.failed else 'ok'))
     return 1 if ck.failed else 0
+
+
+def main():
+    return command_main(COMMANDS, __doc__)
 
 
 if __name__ == '__main__':

@@ -740,35 +740,7 @@ COMMANDS = {
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0],
-                                 usage='%(prog)s COMMAND [options] -- PROGRAM [ARGS...]')
-    ap.add_argument('command', choices=sorted(COMMANDS))
-    ap.add_argument('--leaktrace', required=True)
-    ap.add_argument('--preload')
-    ap.add_argument('--outdir', required=True)
-    ap.add_argument('--expect-exit', type=int, default=0)
-    argv = sys.argv[1:]
-    cut = argv.index('--') if '--' in argv else len(argv)
-    a = ap.parse_args(argv[:cut])
-    a.prog = argv[cut + 1:]
-    if not a.prog:
-        ap.error('no program given (put it after --)')
-    a.prog[0] = os.path.abspath(a.prog[0])
-    a.leaktrace = os.path.abspath(a.leaktrace)
-    a.outdir = os.path.abspath(a.outdir)
-    shutil.rmtree(a.outdir, ignore_errors=True)
-    os.makedirs(a.outdir)
-    print('== %s (%s)' % (a.command, ' '.join(a.prog)))
-    missing = [p for p in [a.leaktrace, a.preload] if p and not os.path.exists(p)]
-    if missing:
-        print('FAIL: not built: %s' % ', '.join(missing))
-        return 1
-    ck = Checker()
-    rc = COMMANDS[a.command](a, ck)
-    if rc == SKIP:
-        return SKIP
-    print('%s: %s' % (a.command, 'FAILED (%d)' % ck.failed if ck.failed else 'ok'))
-    return 1 if ck.failed or rc else 0
+    return check_cli.command_main(COMMANDS, __doc__)
 
 
 if __name__ == '__main__':
