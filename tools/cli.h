@@ -73,4 +73,8 @@ int lt_check_traceable(const char *path);
 /* `leaktrace signal PID` (signal_cmd.c). */
 int lt_signal_main(int argc, char **argv);
 
+/* `leaktrace diff A.json B.json`, `leaktrace trend R.json...` (growth_cmd.c). */
+int lt_diff_main(int argc, char **argv);
+int lt_trend_main(int argc, char **argv);
+
 #endif

@@ -50,6 +50,7 @@ def main():
     # Two reports on demand, then the one at exit: one log, %n snapshots.
     log = os.path.join(d, 'log.txt')
     p = subprocess.Popen([lt, '--log-file=' + log, '--raw-file=' + os.path.join(d, 'r.%n.snap'),
+                          '--json-file=' + os.path.join(d, 'j.%n.json'),
                           prog, '1500'], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     signals = []
     for delay in (0.4, 0.4):
@@ -85,6 +86,25 @@ def main():
     again = open(os.path.join(d, 'again.txt')).read() if snaps else ''
     expect(failures, 'a mid-run snapshot renders again the same verdicts',
            r.returncode == 0 and lost_counts(again)[:1] == counts[:1], lost_counts(again))
+
+    # What grew: diff of two reports, trend over the three.
+    js = [os.path.join(d, 'j.%d.json' % i) for i in (1, 2, 3)]
+    leak_site = re.compile(r'^\s+\+([\d,]+)\s+([\d,]+)\s+\+(\d+)\s+lost\s+'
+                           r'malloc \(interpose\.c:\d+\) <- main \(ondemand\.c:44\)', re.M)
+    r = subprocess.run([lt, 'diff', js[0], js[2]], env=env, capture_output=True, text=True)
+    m = leak_site.search(r.stdout)
+    expect(failures, 'leaktrace diff: the leaking site grew, lost, by 100 bytes a block',
+           r.returncode == 0 and m is not None and
+           int(m.group(1).replace(',', '')) == 100 * int(m.group(3)) > 0 and
+           'ondemand.c' in r.stdout and 'churn' not in r.stdout and 'USS' in r.stdout,
+           r.stdout + r.stderr)
+    r = subprocess.run([lt, 'trend'] + js, env=env, capture_output=True, text=True)
+    expect(failures, 'leaktrace trend: the site grew at every report',
+           r.returncode == 0 and leak_site.search(r.stdout) is not None and
+           'grew or held at each of the 3 reports' in r.stdout, r.stdout + r.stderr)
+    r = subprocess.run([lt, 'diff', js[0], log], env=env, capture_output=True, text=True)
+    expect(failures, 'leaktrace diff on something else than a JSON report: exit 1, one line',
+           r.returncode == 1 and r.stderr.count('\n') == 1 and log in r.stderr, r.stderr)
 
     # The interval timer.
     log2 = os.path.join(d, 'interval.%n.txt')
