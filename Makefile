@@ -4,10 +4,10 @@
 #   make check  install what is missing, build, run every test
 BUILD ?= build
 DEPS = meson ninja-build pkg-config gcc g++ python3 libunwind-dev libdw-dev \
-       libelf-dev libcmocka-dev valgrind cmake strace gdb
+       libelf-dev libcmocka-dev valgrind cmake strace gdb clang libclang-rt-14-dev
 DEMO ?= $(BUILD)/examples/linked-list
 
-.PHONY: all build deps demo check unit clean
+.PHONY: all build deps demo check unit fuzz clean
 
 all: build
 
@@ -40,6 +40,12 @@ demo: deps
 check: deps
 	@$(MAKE) --no-print-directory build
 	meson test -C $(BUILD) --print-errorlogs
+
+# Each fuzz target for FUZZ_SECONDS (default five minutes).
+FUZZ_SECONDS ?= 300
+fuzz: deps
+	@$(MAKE) --no-print-directory build
+	bash tests/fuzz/run.sh $(FUZZ_SECONDS) . $(BUILD)
 
 unit: build
 	meson test -C $(BUILD) --suite unit --print-errorlogs
