@@ -165,27 +165,55 @@ static unsigned waiting_for(struct lt_world *w)
 	return n;
 }
 
-/* A thread that has exited but is still listed (the main thread after
- * pthread_exit stays a zombie until the process ends) never parks. */
-static bool is_zombie(pid_t tid)
+/* Reads /proc/.../TID/NAME of a thread of ours into buf. */
+static ssize_t read_task_file(pid_t tid, const char *name, char *buf, size_t cap)
 {
-	char path[64], buf[256];
+	char path[64];
 	struct lt_strbuf sb;
 	lt_strbuf_init(&sb, path, sizeof(path));
 	lt_strbuf_puts(&sb, "/proc/thread-self/../");
 	lt_strbuf_putu(&sb, (uint64_t)tid);
-	lt_strbuf_puts(&sb, "/stat");
+	lt_strbuf_puts(&sb, "/");
+	lt_strbuf_puts(&sb, name);
 	int fd = lt_open_reserved(path, O_RDONLY | O_CLOEXEC, 0);
 	if (fd < 0)
-		return false;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+		return -1;
+	ssize_t n = read(fd, buf, cap - 1);
 	close(fd);
-	if (n <= 0)
+	if (n > 0)
+		buf[n] = '\0';
+	return n;
+}
+
+/* A thread that has exited but is still listed (the main thread after
+ * pthread_exit stays a zombie until the process ends) never parks. */
+static bool is_zombie(pid_t tid)
+{
+	char buf[256];
+	if (read_task_file(tid, "stat", buf, sizeof(buf)) <= 0)
 		return false;
-	buf[n] = '\0';
 	/* "tid (comm) S ...": the state follows the last ')' */
 	const char *paren = strrchr(buf, ')');
 	return paren && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X');
+}
+
+/* A thread that blocks our signal (xz's workers block them all) will not
+ * park before it unblocks it: no use waiting for it. */
+static bool blocks_signal(pid_t tid, int sig)
+{
+	char buf[2048];
+	if (read_task_file(tid, "status", buf, sizeof(buf)) <= 0)
+		return false;
+	const char *p = strstr(buf, "\nSigBlk:");
+	if (!p)
+		return false;
+	p += 9;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	uint64_t mask = 0;
+	for (; (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'); p++)
+		mask = mask << 4 | (uint64_t)(*p <= '9' ? *p - '0' : *p - 'a' + 10);
+	return (mask >> (sig - 1)) & 1;
 }
 
 /* Waits until every signalled thread parked, or the deadline passed. */
@@ -202,9 +230,12 @@ static void wait_for_parking(struct lt_world *w, uint64_t deadline)
 		 * parks: notice it by its task directory going away. */
 		for (unsigned i = 0; i < w->count; i++) {
 			struct lt_stopped_thread *t = &w->threads[i];
-			if (atomic_load(&t->state) == LT_THREAD_SIGNALLED &&
-			    (syscall(SYS_tgkill, getpid(), t->tid, 0) != 0 || is_zombie(t->tid)))
+			if (atomic_load(&t->state) != LT_THREAD_SIGNALLED)
+				continue;
+			if (syscall(SYS_tgkill, getpid(), t->tid, 0) != 0 || is_zombie(t->tid))
 				atomic_store(&t->state, LT_THREAD_GONE);
+			else if (blocks_signal(t->tid, stop_signal))
+				atomic_store(&t->state, LT_THREAD_BLOCKING);
 		}
 		uint64_t left = deadline - now;
 		struct timespec ts = { .tv_sec = 0, .tv_nsec = (long)(left < 10 ? left : 10) * 1000000 };
@@ -234,9 +265,11 @@ int lt_world_stop(struct lt_world *w, struct lt_stopped_thread *storage, unsigne
 		wait_for_parking(w, deadline);
 	}
 	wait_for_parking(w, deadline);
-	for (unsigned i = 0; i < w->count; i++)
-		if (atomic_load(&w->threads[i].state) == LT_THREAD_SIGNALLED)
+	for (unsigned i = 0; i < w->count; i++) {
+		uint32_t st = atomic_load(&w->threads[i].state);
+		if (st == LT_THREAD_SIGNALLED || st == LT_THREAD_BLOCKING)
 			w->unstopped++;
+	}
 	return 0;
 }
 

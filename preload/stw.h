@@ -14,6 +14,7 @@ enum lt_thread_state {
 	LT_THREAD_PARKED = 2,     /* registers saved, waiting for release */
 	LT_THREAD_RESUMED = 3,
 	LT_THREAD_GONE = 4,       /* exited before it could park */
+	LT_THREAD_BLOCKING = 5,   /* blocks the signal: not waited for */
 };
 
 struct lt_stopped_thread {
