@@ -217,8 +217,14 @@ static bool blocks_signal(pid_t tid, int sig)
 }
 
 /* Waits until every signalled thread parked, or the deadline passed. */
+/* A thread may block signals for a moment (glibc does, around thread
+ * creation; so does a signal handler): only one that still blocks ours
+ * after this long is given up on before the deadline. */
+#define BLOCKED_GRACE_MS 100
+
 static void wait_for_parking(struct lt_world *w, uint64_t deadline)
 {
+	uint64_t started = now_ms();
 	for (;;) {
 		uint32_t parked = atomic_load(&w->parked);
 		if (waiting_for(w) == 0)
@@ -234,7 +240,7 @@ static void wait_for_parking(struct lt_world *w, uint64_t deadline)
 				continue;
 			if (syscall(SYS_tgkill, getpid(), t->tid, 0) != 0 || is_zombie(t->tid))
 				atomic_store(&t->state, LT_THREAD_GONE);
-			else if (blocks_signal(t->tid, stop_signal))
+			else if (now - started >= BLOCKED_GRACE_MS && blocks_signal(t->tid, stop_signal))
 				atomic_store(&t->state, LT_THREAD_BLOCKING);
 		}
 		uint64_t left = deadline - now;
