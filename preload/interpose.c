@@ -306,11 +306,9 @@ static inline void *new_fast(size_t size, size_t align, uintptr_t entry, uintptr
 		return NULL;
 	size_t real_size = size ? size : 1;
 	t->depth++;
-	int saved = errno;
 	void *p = align ? lt_real.memalign(align, real_size) : lt_real.malloc(real_size);
 	if (LT_LIKELY(p))
-		lt_record_alloc(t, p, size, entry, ra, cfa);
-	errno = saved;
+		lt_record_alloc(t, p, size, entry, ra, cfa);   /* keeps errno */
 	t->depth--;
 	return p;
 }

@@ -4,6 +4,7 @@
  * program's binaries and can hold any bytes: nothing is copied out
  * unchecked. */
 #include "json.h"
+#include "strbuf.h"
 
 #include <string.h>
 
@@ -205,16 +206,11 @@ void lt_jw_null(struct lt_json_writer *w)
 
 void lt_jw_hex(struct lt_json_writer *w, uint64_t v)
 {
-	static const char digits[] = "0123456789abcdef";
-	char tmp[20];
-	size_t n = 0;
-	do {
-		tmp[sizeof(tmp) - 1 - n++] = digits[v & 15];
-		v >>= 4;
-	} while (v);
-	tmp[sizeof(tmp) - 1 - n++] = 'x';
-	tmp[sizeof(tmp) - 1 - n++] = '0';
-	lt_jw_stringn(w, tmp + sizeof(tmp) - n, n);
+	char tmp[24];
+	struct lt_strbuf sb;
+	lt_strbuf_init(&sb, tmp, sizeof(tmp));
+	lt_strbuf_puthex(&sb, v);
+	lt_jw_stringn(w, tmp, sb.len);
 }
 
 void lt_jw_kstring(struct lt_json_writer *w, const char *key, const char *s)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "report.h"
+#include "strbuf.h"
 
 void lt_ob_init(struct lt_outbuf *o, FILE *f)
 {
@@ -53,27 +54,23 @@ void lt_ob_putc(struct lt_outbuf *o, char c)
 void lt_ob_u64(struct lt_outbuf *o, uint64_t v)
 {
 	char tmp[24];
-	size_t n = 0;
-	do {
-		tmp[sizeof(tmp) - 1 - n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	lt_ob_putn(o, tmp + sizeof(tmp) - n, n);
+	struct lt_strbuf sb;
+	lt_strbuf_init(&sb, tmp, sizeof(tmp));
+	lt_strbuf_putu(&sb, v);
+	lt_ob_putn(o, tmp, sb.len);
 }
 
 /* valgrind's addresses: "0x" and upper-case digits, no padding. */
 void lt_ob_hex(struct lt_outbuf *o, uint64_t v)
 {
-	static const char digits[] = "0123456789ABCDEF";
-	char tmp[18];
-	size_t n = 0;
-	do {
-		tmp[sizeof(tmp) - 1 - n++] = digits[v & 15];
-		v >>= 4;
-	} while (v);
-	tmp[sizeof(tmp) - 1 - n++] = 'x';
-	tmp[sizeof(tmp) - 1 - n++] = '0';
-	lt_ob_putn(o, tmp + sizeof(tmp) - n, n);
+	char tmp[24];
+	struct lt_strbuf sb;
+	lt_strbuf_init(&sb, tmp, sizeof(tmp));
+	lt_strbuf_puthex(&sb, v);
+	for (size_t i = 2; i < sb.len; i++)
+		if (tmp[i] >= 'a' && tmp[i] <= 'f')
+			tmp[i] = (char)(tmp[i] - 'a' + 'A');
+	lt_ob_putn(o, tmp, sb.len);
 }
 
 void lt_ob_printf(struct lt_outbuf *o, const char *fmt, ...)
