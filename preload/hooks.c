@@ -42,6 +42,8 @@ static void lt_at_exit(void *unused)
 	(void)unused;
 	if (atomic_flag_test_and_set(&exit_reported))
 		return;
+	if (lt_api_checks_turned_off())
+		return;
 	uintptr_t sp = lt_first_foreign_frame_sp((const void *)exit);
 	if (!sp)
 		sp = (uintptr_t)__builtin_dwarf_cfa();
@@ -56,6 +58,11 @@ static void lt_at_exit(void *unused)
 		lt_log("the report failed: exiting with error_exitcode");
 	fflush(NULL);
 	_exit((int)lt_opts.error_exitcode);
+}
+
+void lt_exit_report_cancel(void)
+{
+	atomic_flag_test_and_set(&exit_reported);
 }
 
 static void after_fork_in_child(void)

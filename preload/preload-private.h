@@ -82,6 +82,7 @@ struct lt_thread {
 	bool stack_known;
 	struct lt_counter_slot *counters;
 	uintptr_t stack_lo, stack_hi;  /* bounds for the fast unwinder */
+	unsigned ignore_depth;    /* >0: blocks allocated now are ignored (api.c) */
 };
 
 extern LT_TLS struct lt_thread lt_self LT_HIDDEN;
@@ -122,6 +123,17 @@ void lt_own_ranges_foreach(void (*fn)(uintptr_t lo, uintptr_t hi, void *ctx),
 void *lt_meta_alloc(size_t size) LT_HIDDEN;
 
 /* ---- live table (table.c) ---- */
+
+/* A block the program asked us to ignore (leaktrace_ignore, LSan's
+ * __lsan_ignore_object, allocated under __lsan_disable) carries this bit in
+ * its stack id: never reported as lost, its contents scanned as a root. The
+ * depot hands out ids one by one from 1, far below this bit, and the table
+ * keeps 31 bits of id. */
+#define LT_STACK_IGNORED 0x40000000u
+static inline uint32_t lt_stack_id_of(uint32_t table_id)
+{
+	return table_id & ~LT_STACK_IGNORED;
+}
 
 /* HOT. Records a live block. Returns false when no memory could be had
  * for the record (counted as dropped). */
@@ -233,6 +245,26 @@ extern _Atomic int lt_init_state LT_HIDDEN;
  * constructor. Returns true when recording may start. */
 bool lt_init_core(void) LT_HIDDEN;
 
+/* ---- program-registered roots (roots.c) ---- */
+
+/* Cold, lock-free. Registers [lo, lo + size) as a root of the scan (LSan's
+ * __lsan_register_root_region). Returns 0, or -ENOSPC when
+ * LT_ROOT_REGIONS_MAX regions are registered already, -EINVAL for an
+ * empty or wrapping range. */
+#define LT_ROOT_REGIONS_MAX 256
+int lt_roots_register(uintptr_t lo, size_t size) LT_HIDDEN;
+/* Removes one registration of exactly this range; -ENOENT if none. */
+int lt_roots_unregister(uintptr_t lo, size_t size) LT_HIDDEN;
+/* Async-signal-safe, takes no lock (the world may be stopped with a thread
+ * inside lt_roots_register): calls fn for each registered range. */
+void lt_roots_foreach(void (*fn)(uintptr_t lo, uintptr_t hi, void *ctx), void *ctx) LT_HIDDEN;
+
+/* ---- in-program API (api.c) ---- */
+
+/* Cold: whether the program defines LSan's __lsan_is_turned_off callback
+ * (exported from its executable) and it says leak checking is off. */
+bool lt_api_checks_turned_off(void) LT_HIDDEN;
+
 /* ---- configuration and start-up (config.c, hooks.c) ---- */
 
 extern struct lt_options lt_opts LT_HIDDEN;
@@ -306,6 +338,10 @@ int lt_memfd_reserved(const char *name) LT_HIDDEN;
 /* Opens NAME ("maps", "mem", "cmdline") of the process's /proc entry in a way
  * that works after the main thread exited. */
 int lt_open_proc(const char *name, int flags) LT_HIDDEN;
+
+/* Cold: the report at exit will not run (the program asked for its final
+ * check already, __lsan_do_leak_check). */
+void lt_exit_report_cancel(void) LT_HIDDEN;
 
 /* Cold: installs the report signal's handler and the interval timer. */
 void lt_ondemand_init(void) LT_HIDDEN;

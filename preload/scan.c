@@ -88,7 +88,8 @@ static void collect_block(uintptr_t addr, const struct lt_table_entry *e, void *
 	memset(b, 0, sizeof(*b));
 	b->addr = addr;
 	b->size = e->size;
-	b->stack_id = e->stack_id;
+	b->stack_id = lt_stack_id_of(e->stack_id);
+	b->ignored = (e->stack_id & LT_STACK_IGNORED) != 0;
 	b->parent = LT_NO_HEAD;
 }
 
@@ -577,6 +578,37 @@ static void scan_roots(struct scan *s, const struct lt_world *w, uintptr_t self_
 	}
 }
 
+/* ---- roots the program named (api.c, roots.c) ---- */
+
+/* A registered range is scanned where it is readable, as LSan does; it
+ * may lie anywhere, heap and read-only mappings included. */
+static void scan_registered_range(uintptr_t lo, uintptr_t hi, void *ctx)
+{
+	struct scan *s = ctx;
+	for (size_t k = 0; k < s->maps.count; k++) {
+		const struct lt_region *r = &s->maps.regions[k];
+		uintptr_t a = r->lo > lo ? r->lo : lo, b = r->hi < hi ? r->hi : hi;
+		if (r->readable && a < b)
+			scan_root(s, a, b);
+	}
+}
+
+/* Ignored blocks are live by the program's word: they are reachable, and
+ * so is what they point to. */
+static void scan_program_roots(struct scan *s)
+{
+	s->root_is_libc = false;
+	lt_roots_foreach(scan_registered_range, s);
+	for (size_t i = 0; i < s->n; i++) {
+		struct lt_scan_block *b = &s->b[i];
+		if (!b->ignored || b->state == REACHABLE)
+			continue;
+		b->state = REACHABLE;
+		b->heuristic = LT_HEUR_NONE;
+		push(s, (uint32_t)i);
+	}
+}
+
 /* ---- classification ---- */
 
 static void gather_cliques(struct scan *s)
@@ -623,6 +655,7 @@ int lt_scan_run(struct lt_scan_result *out, const struct lt_world *w, uintptr_t 
 	s.mem_fd = lt_open_proc("mem", O_RDONLY | O_CLOEXEC);
 
 	scan_roots(&s, w, self_sp);
+	scan_program_roots(&s);
 	if (self_regs)
 		scan_words(&s, self_regs, NGREG, true);
 	drain(&s, -1);

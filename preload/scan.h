@@ -27,7 +27,8 @@ struct lt_scan_block {
 	uint8_t state;            /* scan-internal */
 	uint8_t kind;             /* enum lt_block_kind */
 	uint8_t heuristic;        /* enum lt_heuristic, for REACHABLE */
-	uint8_t pad_[5];
+	uint8_t ignored;          /* the program asked: a root, never lost */
+	uint8_t pad_[4];
 };
 
 struct lt_scan_result {

@@ -132,7 +132,7 @@ static void write_block(uintptr_t addr, const struct lt_table_entry *e, void *da
 	struct lt_snap_block b = {
 		.addr = addr,
 		.size = e->size,
-		.stack_id = e->stack_id,
+		.stack_id = lt_stack_id_of(e->stack_id),
 		.kind = LT_KIND_UNCLASSIFIED,
 		.head = LT_NO_HEAD,
 	};
