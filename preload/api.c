@@ -52,11 +52,23 @@ static bool ready(void)
 /* LSan calls the program's __lsan_is_turned_off, when it defines one,
  * before each check. A preloaded library sees the program's definition
  * only when the executable exports it (-rdynamic), as the shared liblsan
- * does. */
+ * does. It is looked up once, before main: a lookup later could allocate
+ * in the middle of the program's heap and would replace the program's
+ * pending dlerror() message with ours. */
+static int (*program_turned_off)(void);
+
+__attribute__((constructor)) static void find_program_callbacks(void)
+{
+	lt_self.depth++;
+	program_turned_off = (int (*)(void))dlsym(RTLD_DEFAULT, "__lsan_is_turned_off");
+	if (!program_turned_off)
+		dlerror();   /* a missing callback is no error of the program's */
+	lt_self.depth--;
+}
+
 bool lt_api_checks_turned_off(void)
 {
-	int (*turned_off)(void) = (int (*)(void))dlsym(RTLD_DEFAULT, "__lsan_is_turned_off");
-	return turned_off && turned_off() != 0;
+	return program_turned_off && program_turned_off() != 0;
 }
 
 /* Reports now, as at exit, and waits for the reporter. Returns 0: no
