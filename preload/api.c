@@ -149,16 +149,17 @@ static void enable_here(void)
 
 /* ---- root regions ---- */
 
-static void log_region(const char *what, const void *p, size_t size)
+/* "leaktrace: <what> <address> of size <size>: <verdict>" */
+static void log_region(const char *what, const void *p, size_t size, const char *verdict)
 {
-	char line[200];
+	char line[300];
 	struct lt_strbuf sb;
 	lt_strbuf_init(&sb, line, sizeof(line));
 	lt_strbuf_puts(&sb, what);
-	lt_strbuf_puts(&sb, " at ");
 	lt_strbuf_puthex(&sb, (uintptr_t)p);
 	lt_strbuf_puts(&sb, " of size ");
 	lt_strbuf_putu(&sb, size);
+	lt_strbuf_puts(&sb, verdict);
 	lt_log(line);
 }
 
@@ -166,9 +167,9 @@ static int add_root(const void *p, size_t size)
 {
 	int rc = lt_roots_register((uintptr_t)p, size);
 	if (rc == -ENOSPC)
-		log_region("too many root regions registered: ignoring the region", p, size);
+		log_region("root region at ", p, size, ": ignored, 256 regions are registered already");
 	else if (rc == -EINVAL)
-		log_region("not a root region: ignoring the range", p, size);
+		log_region("root region at ", p, size, ": ignored, not a range of memory");
 	return rc ? -1 : 0;
 }
 
@@ -178,8 +179,8 @@ static int remove_root(const void *p, size_t size)
 {
 	if (lt_roots_unregister((uintptr_t)p, size) == 0)
 		return 0;
-	log_region("root region never registered: ignoring its unregistration: region", p,
-		   size);
+	log_region("unregistering the root region at ", p, size,
+		   ": ignored, no such region is registered");
 	return -1;
 }
 
