@@ -42,8 +42,8 @@ void lt_record_alloc(struct lt_thread *t, void *p, uint64_t size, uintptr_t entr
 	uint32_t depth = lt_backtrace(entry, ra, cfa, frames, lt_capture_depth);
 	uint32_t id = lt_depot_intern(frames, depth);
 	/* The program's __lsan_disable() is rare: one predictable test. */
-	if (LT_UNLIKELY(t->ignore_depth))
-		id |= id ? LT_STACK_IGNORED : 0;
+	if (LT_UNLIKELY(t->ignore_depth) && id)
+		id |= LT_STACK_IGNORED;
 	if (LT_LIKELY(id))
 		lt_table_insert((uintptr_t)p, size, id);
 	else
