@@ -21,6 +21,9 @@
 
 extern char **environ;
 
+/* Where the snapshot goes when the reporter could not run. */
+#define FALLBACK_RAW_FILE "/tmp/leaktrace.%p.%n.snap"
+
 
 /* The snapshot's descriptor must not be 0, 1 or 2 (free when the program
  * closed them): the reporter gets our copy of stderr as its fd 2. */
@@ -87,7 +90,13 @@ bool lt_keep_raw_copy(int snap_fd, const char *pattern, pid_t pid, uint32_t sequ
 		lt_log(err);
 		return false;
 	}
-	int fd = lt_open_reserved(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	/* The fallback's name in /tmp is predictable: another user's file or
+	 * link there is never followed or overwritten, and the copy (command
+	 * line, heap addresses) is the user's alone. */
+	bool fallback = strcmp(pattern, FALLBACK_RAW_FILE) == 0;
+	int flags = O_WRONLY | O_CREAT | O_CLOEXEC |
+		    (fallback ? O_EXCL | O_NOFOLLOW : O_TRUNC);
+	int fd = lt_open_reserved(path, flags, fallback ? 0600 : 0644);
 	int rc = fd < 0 ? -errno : copy_fd(snap_fd, fd);
 	if (fd >= 0 && close(fd) != 0 && rc == 0)
 		rc = -errno;
@@ -95,7 +104,7 @@ bool lt_keep_raw_copy(int snap_fd, const char *pattern, pid_t pid, uint32_t sequ
 		log_with_errno("cannot write raw snapshot ", path, -rc);
 		return false;
 	}
-	if (pattern[0] == '/' && strncmp(pattern, "/tmp/leaktrace.", 15) == 0) {
+	if (fallback) {
 		char line[LT_OPT_PATH_MAX + 100];
 		struct lt_strbuf sb;
 		lt_strbuf_init(&sb, line, sizeof(line));
@@ -202,7 +211,7 @@ int lt_report_now(enum lt_snap_reason reason, uintptr_t self_sp)
 		lt_keep_raw_copy(fd, lt_opts.raw_file, ctx.pid, ctx.sequence);
 	rc = run_reporter(fd);
 	if (rc < 0 && !lt_opts.raw_file[0])
-		lt_keep_raw_copy(fd, "/tmp/leaktrace.%p.%n.snap", ctx.pid, ctx.sequence);
+		lt_keep_raw_copy(fd, FALLBACK_RAW_FILE, ctx.pid, ctx.sequence);
 out_close:
 	close(fd);
 out:
