@@ -2,8 +2,8 @@
  * functions of LeakSanitizer's interface (<sanitizer/lsan_interface.h>),
  * with LSan's meanings, so that code written for LSan works unchanged.
  * Context: cold, on the program's threads, never from a signal handler.
- * Nothing here opens a file or takes a name from the program: a check
- * runs the same report, to the same destination, as the one at exit. */
+ * Nothing here takes a path or a name from the program: a check runs the
+ * same report, to the same destination, as the one at exit. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
