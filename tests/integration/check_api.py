@@ -2,7 +2,7 @@
 """The in-program API (include/leaktrace.h) and LeakSanitizer's interface
 as libleaktrace.so exports it.
 
-    check_api.py leaktrace-h --leaktrace L --preload LIB --outdir D --srcdir S -- PROG CXXPROG
+    check_api.py leaktrace-h --leaktrace L --preload LIB --outdir D --srcdir S -- PROG REGPROG CXXPROG
     check_api.py lsan        --leaktrace L --preload LIB --outdir D [--liblsan SO] -- PROG
 
 leaktrace-h: the program runs without the library (every call a no-op,
@@ -89,7 +89,7 @@ def line_of(path, needle):
 
 
 def check_leaktrace_h(a, progs, failures):
-    prog, cxx = progs
+    prog, regs, cxx = progs
     src = os.path.join(a.srcdir, 'api_leaktrace.c')
     hide = os.path.join(a.srcdir, 'api_hide.h')
 
@@ -112,6 +112,13 @@ def check_leaktrace_h(a, progs, failures):
                         r'leaktrace: unregistering the root region at 0x[0-9a-f]+ of size 64: '
                         r'ignored, no such region is registered\n', r.stderr) is not None,
            r.stderr)
+
+    r = run([a.leaktrace, '--log-file=' + os.path.join(a.outdir, 'registers.log'), regs],
+            clean_env())
+    expect(failures, 'a block whose only pointer is in a callee-saved register of the caller '
+           '(rbx, r12, r15) is reachable; in r10, which the call clobbers, lost',
+           r.returncode == 0 and r.stdout == 'rbx=0 r12=0 r15=0 r10=1\n',
+           (r.returncode, r.stdout, r.stderr))
 
     log = os.path.join(a.outdir, 'leaktrace-h.log')
     r = run([a.leaktrace, '--show-leak-kinds=all', '--log-file=' + log, prog], clean_env())
