@@ -40,10 +40,16 @@ int main(int argc, char **argv)
 	}
 	pthread_t t;
 	pthread_create(&t, NULL, churn, NULL);
-	for (long i = 0; i < run_ms / 10; i++) {
+	/* Runs for run_ms of wall time, not a count of sleeps: on a loaded
+	 * machine the sleeps overrun and the interval timer would fire once
+	 * more than the test expects. */
+	struct timespec start, now;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	do {
 		sink = malloc(100);   /* each overwrites the last: lost */
 		usleep(10000);
-	}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+	} while ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 < run_ms);
 	stop = 1;
 	pthread_join(t, NULL);
 	printf("done\n");
