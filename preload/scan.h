@@ -27,7 +27,9 @@ struct lt_scan_block {
 	uint8_t state;            /* scan-internal */
 	uint8_t kind;             /* enum lt_block_kind */
 	uint8_t heuristic;        /* enum lt_heuristic, for REACHABLE */
-	uint8_t pad_[5];
+	uint8_t map_type;         /* 0: a heap block; else a tracked mapping
+				     (enum lt_map_type) */
+	uint32_t map_path;        /* a mapping's path (lt_mappings_path) */
 };
 
 struct lt_scan_result {
@@ -38,6 +40,10 @@ struct lt_scan_result {
 	bool incomplete;                /* threads could not all be listed */
 	unsigned unstopped;             /* threads that did not park */
 	uint64_t root_bytes, scanned_bytes;
+	/* After lt_scan_run, parent is the index of the parent among the
+	 * blocks of its own sort (heap blocks, or mappings), LT_NO_HEAD when
+	 * the parent is of the other sort. */
+	size_t mappings;                /* blocks that are mappings */
 };
 
 /* Runs with the world stopped. self_sp: the reporting thread's stack
