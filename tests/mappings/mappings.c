@@ -94,8 +94,8 @@ static NOINLINE void partial(void)
 }
 
 /* mremap: a 1-page mapping grown to 4 pages and moved (MREMAP_MAYMOVE |
- * MREMAP_FIXED to a known free place), lost; a failed mremap changes
- * nothing. */
+ * MREMAP_FIXED to a known free place), kept at its new place; a failed
+ * mremap changes nothing, and nothing stays at the old place. */
 static NOINLINE void remap_move(void)
 {
 	char *p = map_anon(PAGE, 0);
@@ -110,8 +110,7 @@ static NOINLINE void remap_move(void)
 		perror("mremap");
 		exit(1);
 	}
-	q = NULL;
-	(void)q;
+	kept[0] = q;
 }
 
 /* mremap grow in place: 2 pages reserved, 1 unmapped, the first grown back
@@ -144,9 +143,10 @@ static NOINLINE void fixed_overlap(void)
 }
 
 /* A lost mapping holding the only pointer to another mapping and to a
- * heap block: the mapping is definitely lost, the other mapping
- * indirectly lost, the heap block definitely lost (a head of the other
- * sort is not followed), and PROT_NONE pages are never read. */
+ * heap block: the mapping is definitely lost and heads the other mapping,
+ * indirectly lost; the heap block is indirectly lost too, in a loss
+ * record of its own (heads are followed within their sort only). A kept
+ * PROT_NONE mapping is never read. */
 static NOINLINE void chain(void)
 {
 	void **outer = map_anon(PAGE, 0);
