@@ -417,7 +417,7 @@ LT_EXPORT int munmap(void *addr, size_t len)
 		errno = ENOSYS;
 		return -1;
 	}
-	return lt_mappings_munmap(addr, len);
+	return lt_mappings_munmap(&lt_self, addr, len);
 }
 
 LT_EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)

@@ -30,6 +30,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "mappings.h"
@@ -278,6 +279,9 @@ void *lt_mappings_mmap(struct lt_thread *t, void *addr, size_t len, int prot, in
 	if (t->depth || !enabled())
 		return lt_real.mmap(addr, len, prot, flags, fd, off);
 	t->depth++;
+	/* The stack first, outside the lock: unwinding may be slow, and
+	 * libunwind may map or unmap memory of its own meanwhile. */
+	uint32_t frames_id = fixed ? capture_stack(entry, ra, cfa) : 0;
 	if (fixed)
 		lock(&old);
 	p = lt_real.mmap(addr, len, prot, flags, fd, off);
@@ -288,7 +292,8 @@ void *lt_mappings_mmap(struct lt_thread *t, void *addr, size_t len, int prot, in
 			.hi = (uintptr_t)p + lt_page_round(len),
 			.type = type_of(flags, fd),
 		};
-		uint32_t frames_id = capture_stack(entry, ra, cfa);
+		if (!fixed)
+			frames_id = capture_stack(entry, ra, cfa);
 		m.stack_id = frames_id;
 		if (!fixed)
 			lock(&old);
@@ -315,10 +320,12 @@ static bool valid_unmap(uintptr_t addr, size_t len)
 	return len && !(addr & (lt_page_size - 1)) && addr + lt_page_round(len) > addr;
 }
 
-int lt_mappings_munmap(void *addr, size_t len)
+int lt_mappings_munmap(struct lt_thread *t, void *addr, size_t len)
 {
 	sigset_t old;
-	if (!enabled() || !valid_unmap((uintptr_t)addr, len))
+	/* Inside our own code (libunwind's memory, say) nothing of the
+	 * program's is unmapped: and the lock may be this thread's. */
+	if (t->depth || !enabled() || !valid_unmap((uintptr_t)addr, len))
 		return lt_real.munmap(addr, len);
 	lock(&old);
 	int rc = lt_real.munmap(addr, len);
@@ -375,13 +382,42 @@ void *lt_mappings_mremap(struct lt_thread *t, void *old_addr, size_t old_len, si
 
 /* ---- the scan's side (cold, other threads parked) ---- */
 
+/* A thread that did not park for the scan may be changing the array: it
+ * holds the lock for microseconds, so the scan waits for it, a while. A
+ * frozen copy of the process (a report on demand) may hold the lock of a
+ * thread that does not exist there: after the wait, the array is read as
+ * it stands (each field is read within bounds; a region half-updated may
+ * be missed or seen twice). */
+#define FOREACH_WAIT_NS 50000000ll
+
+static bool lock_for_scan(sigset_t *old)
+{
+	struct timespec start, now;
+	block_signals(old);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (atomic_flag_test_and_set_explicit(&busy, memory_order_acquire)) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((now.tv_sec - start.tv_sec) * 1000000000ll + (now.tv_nsec - start.tv_nsec) >
+		    FOREACH_WAIT_NS) {
+			restore_signals(old);
+			return false;
+		}
+		syscall(SYS_sched_yield);
+	}
+	return true;
+}
+
 size_t lt_mappings_foreach(void (*fn)(const struct lt_mapping *m, void *ctx), void *ctx)
 {
+	sigset_t old;
 	if (!reg || !lt_opts.track_mmap)
 		return 0;
+	bool locked = lock_for_scan(&old);
 	size_t n = reg->count;
 	for (size_t i = 0; i < n && i < LT_MAP_CAPACITY; i++)
 		fn(&reg->regions[i], ctx);
+	if (locked)
+		unlock(&old);
 	return n;
 }
 

@@ -24,7 +24,7 @@ struct lt_mapping {
  * each makes the real call, records what changed, keeps errno. */
 void *lt_mappings_mmap(struct lt_thread *t, void *addr, size_t len, int prot, int flags,
 		       int fd, off_t off, uintptr_t entry, uintptr_t ra, uintptr_t cfa);
-int lt_mappings_munmap(void *addr, size_t len);
+int lt_mappings_munmap(struct lt_thread *t, void *addr, size_t len);
 void *lt_mappings_mremap(struct lt_thread *t, void *old_addr, size_t old_len, size_t new_len,
 			 int flags, void *new_addr, uintptr_t entry, uintptr_t ra,
 			 uintptr_t cfa);
