@@ -13,6 +13,7 @@ not their line. Exit status 0 pass, 1 fail.
 """
 
 import argparse
+import glob
 import json
 import os
 import re
@@ -55,7 +56,7 @@ def by(fn, text, nth=None):
     with open(SOURCE) as f:
         lines = f.read().splitlines()
     hits = [i + 1 for i, l in enumerate(lines) if text in l]
-    if nth is None and len(hits) != 1:
+    if (nth is None and len(hits) != 1) or (nth is not None and nth >= len(hits)):
         raise SystemExit('mappings.c: %r found %d times' % (text, len(hits)))
     return 'by %s (mappings.c:%d)' % (fn, hits[nth or 0])
 
@@ -151,6 +152,44 @@ UNTRACKED_CHAIN = [
     'indirectly lost: 0 bytes in 0 blocks', 'possibly lost: 0 bytes in 0 blocks',
     'still reachable: 24 bytes in 1 blocks', 'suppressed: 0 bytes in 0 blocks',
 ] + errors(0)
+
+def mapping_part(lines):
+    """The mapping records with their frames, and the MAPPING SUMMARY."""
+    out, keep = [], False
+    for line in lines:
+        if ' mappings (' in line or line == 'MAPPING SUMMARY:':
+            keep = True
+        elif not re.match(r'^(at|by) ', line) and not line.endswith(' mappings'):
+            keep = False
+        if keep:
+            out.append(line)
+    return out
+
+
+def threads_expected():
+    # --num-callers=3: the frames below the worker are the C library's.
+    return [
+        '16,384 bytes in 4 mappings (private anonymous) are definitely lost in mapping record 1 of 1',
+        MMAP, by('map_anon', 'void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,', 0),
+        by('worker', 'void *lost = map_anon(PAGE, 0);', 0),
+    ] + summary((16384, 4), (16384, 4), Z, Z, Z, [(16384, 4), Z, Z, Z])
+
+
+def fork_expected():
+    """(parent's, child's) mapping parts."""
+    inherited = [
+        MMAP, by('map_anon', 'void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,', 0),
+        by('forked', 'void *lost = map_anon(PAGE, 0);', 1), by('main', 'forked();')]
+    parent = ['4,096 bytes in 1 mappings (private anonymous) are definitely lost in mapping record 1 of 1'] + \
+        inherited + summary((4096, 1), (4096, 1), Z, Z, Z, [(4096, 1), Z, Z, Z])
+    child = ['4,096 bytes in 1 mappings (private anonymous) are definitely lost in mapping record 1 of 2'] + \
+        inherited + [
+            '8,192 bytes in 1 mappings (private anonymous) are definitely lost in mapping record 2 of 2',
+            MMAP, by('map_anon', 'void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,', 0),
+            by('forked', 'void *mine = map_anon(2 * PAGE, 0);'), by('main', 'forked();'),
+        ] + summary((12288, 2), (12288, 2), Z, Z, Z, [(12288, 2), Z, Z, Z])
+    return parent, child
+
 
 FRAME = re.compile(r'^(at|by) 0x[0-9A-F]+: (.*?)(?: \(([^():]+)(?::(\d+))?\))?$')
 
@@ -277,6 +316,31 @@ def main():
              diff(UNTRACKED_CHAIN, got))
     with open(js) as f:
         c.expect('track_mmap=no: no mappings in JSON', 'mappings' not in json.load(f))
+    # Threads and a signal handler mapping at once: no deadlock, no update
+    # lost.
+    rc, err, text, js, xml = run(args, prog, 'threads', outdir, ['--num-callers=3'])
+    got = mapping_part(normalise(text))
+    want = threads_expected()
+    c.expect('threads: program ran', rc == 0, err)
+    c.expect('threads: mapping records and summary', got == want, diff(want, got))
+    # fork: each process reports its own mappings, the child the parent's too.
+    log = os.path.join(outdir, 'fork.%p.txt')
+    env = dict(os.environ, LC_ALL='C')
+    env.pop('LD_PRELOAD', None)
+    env.pop('LEAKTRACE_OPTIONS', None)
+    for old in glob.glob(os.path.join(outdir, 'fork.*.txt')):
+        os.unlink(old)
+    p = subprocess.run([args.leaktrace, '--log-file=' + log, '--', prog, 'fork', outdir],
+                       env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=TIMEOUT)
+    parts = []
+    for f in sorted(glob.glob(os.path.join(outdir, 'fork.*.txt'))):
+        with open(f) as fh:
+            parts.append(mapping_part(normalise(fh.read())))
+    parent, child = fork_expected()
+    c.expect('fork: program ran', p.returncode == 0, p.stderr.decode(errors='replace'))
+    c.expect('fork: two reports, the parent\'s and the child\'s',
+             sorted(parts) == sorted([parent, child]),
+             '\n\n'.join(diff(parent if i == 0 else child, x) for i, x in enumerate(parts)))
     # Mapping errors count for the exit status.
     rc, err, text, js, xml = run(args, prog, 'shared-anon', outdir, ['--error-exitcode=7'])
     c.expect('a lost mapping is an error for error_exitcode', rc == 7, 'exit %s' % rc)

@@ -5,10 +5,14 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define PAGE 4096
@@ -167,6 +171,76 @@ static NOINLINE void chain(void)
 	kept[0] = guard;
 }
 
+/* Threads mapping and unmapping at once while a signal handler maps and
+ * unmaps too: each of the 4 workers leaves one lost page; everything
+ * else is unmapped. A deadlock or a lost update fails the test. */
+#define WORKERS 4
+#define ROUNDS 2000
+
+static atomic_int running;
+
+static void handler(int sig)
+{
+	(void)sig;
+	int saved = errno;
+	void *p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p != MAP_FAILED)
+		munmap(p, PAGE);
+	errno = saved;
+}
+
+static NOINLINE void *worker(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < ROUNDS; i++) {
+		char *p = map_anon(3 * PAGE, i & 1);
+		munmap(p + PAGE, PAGE);          /* split, then the rest */
+		munmap(p, 3 * PAGE);
+	}
+	void *lost = map_anon(PAGE, 0);
+	lost = NULL;
+	(void)lost;
+	atomic_fetch_sub(&running, 1);
+	return NULL;
+}
+
+static NOINLINE void threads(void)
+{
+	pthread_t t[WORKERS];
+	struct sigaction sa = { .sa_handler = handler };
+	sigaction(SIGUSR1, &sa, NULL);
+	atomic_store(&running, WORKERS);
+	for (int i = 0; i < WORKERS; i++)
+		pthread_create(&t[i], NULL, worker, NULL);
+	while (atomic_load(&running) > 0) {
+		for (int i = 0; i < WORKERS; i++)
+			pthread_kill(t[i], SIGUSR1);
+		usleep(200);
+	}
+	for (int i = 0; i < WORKERS; i++)
+		pthread_join(t[i], NULL);
+}
+
+/* fork: the child inherits the parent's lost page and loses two of its
+ * own; each process reports its own. */
+static NOINLINE void forked(void)
+{
+	void *lost = map_anon(PAGE, 0);
+	lost = NULL;
+	(void)lost;
+	pid_t pid = fork();
+	if (pid == 0) {
+		void *mine = map_anon(2 * PAGE, 0);
+		mine = NULL;
+		(void)mine;
+		return;
+	}
+	int status;
+	waitpid(pid, &status, 0);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		exit(1);
+}
+
 int main(int argc, char **argv)
 {
 	const char *what = argc > 1 ? argv[1] : "";
@@ -189,6 +263,10 @@ int main(int argc, char **argv)
 		fixed_overlap();
 	else if (!strcmp(what, "chain"))
 		chain();
+	else if (!strcmp(what, "threads"))
+		threads();
+	else if (!strcmp(what, "fork"))
+		forked();
 	else {
 		fprintf(stderr, "usage: %s SCENARIO [DIR]\n", argv[0]);
 		return 2;
