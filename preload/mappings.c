@@ -52,6 +52,10 @@ static struct registry *reg;
 static atomic_flag busy = ATOMIC_FLAG_INIT;
 /* The forking thread's mask, between the fork handlers. */
 static sigset_t fork_saved_mask;
+/* This thread holds the lock across fork (fork_prepare): an atfork
+ * handler that runs after ours in the same thread may still map memory,
+ * and must not spin on the lock its own thread holds. */
+static LT_TLS bool holds_for_fork;
 
 /* ---- the lock ---- */
 
@@ -70,13 +74,16 @@ static inline void restore_signals(const sigset_t *old)
 static inline void lock(sigset_t *old)
 {
 	block_signals(old);
+	if (LT_UNLIKELY(holds_for_fork))
+		return;
 	while (atomic_flag_test_and_set_explicit(&busy, memory_order_acquire))
 		syscall(SYS_sched_yield);
 }
 
 static inline void unlock(const sigset_t *old)
 {
-	atomic_flag_clear_explicit(&busy, memory_order_release);
+	if (LT_LIKELY(!holds_for_fork))
+		atomic_flag_clear_explicit(&busy, memory_order_release);
 	restore_signals(old);
 }
 
@@ -240,14 +247,18 @@ static inline bool enabled(void)
 
 static void fork_prepare(void)
 {
-	if (reg)
-		lock(&fork_saved_mask);
+	if (!reg)
+		return;
+	lock(&fork_saved_mask);
+	holds_for_fork = true;
 }
 
 static void fork_done(void)
 {
-	if (reg)
-		unlock(&fork_saved_mask);
+	if (!holds_for_fork)
+		return;
+	holds_for_fork = false;
+	unlock(&fork_saved_mask);
 }
 
 void lt_mappings_init(void)
