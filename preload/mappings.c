@@ -36,7 +36,6 @@
 #include "mappings.h"
 #include "preload-private.h"
 
-#define LT_MAP_CAPACITY (1u << 16)
 #define LT_MAP_PATHS (1u << 20)
 #define KERNEL_SIGSET_SIZE 8      /* what rt_sigprocmask wants on x86-64 */
 

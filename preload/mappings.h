@@ -13,6 +13,9 @@
 
 struct lt_thread;
 
+/* Regions the registry holds at most; more are counted as dropped. */
+#define LT_MAP_CAPACITY (1u << 16)
+
 struct lt_mapping {
 	uintptr_t lo, hi;         /* page-aligned */
 	uint32_t stack_id;        /* of the mmap or mremap call that made it */
