@@ -39,6 +39,7 @@ enum lt_snap_tag {
 	LT_SNAP_BLOCKS = 4,
 	LT_SNAP_TOTALS = 5,
 	LT_SNAP_MEMORY = 6,       /* optional */
+	LT_SNAP_MAPPINGS = 7,     /* optional: absent when track_mmap=no */
 };
 
 /* Why the snapshot was taken. */
@@ -121,6 +122,31 @@ enum lt_snap_heuristic {
 };
 #define LT_SNAP_HEUR_COUNT 5
 
+/* MAPPINGS payload: u64 count, u64 dropped (regions that could not be
+ * tracked), then count entries: this fixed part, path_len bytes of path,
+ * zero padding to a multiple of 8. */
+struct lt_snap_mapping {
+	uint64_t addr;            /* page-aligned start of the region */
+	uint64_t size;            /* bytes, a multiple of the page size */
+	uint32_t stack_id;        /* the mmap or mremap call that made it */
+	uint8_t kind;             /* enum lt_block_kind */
+	uint8_t type;             /* enum lt_map_type */
+	uint16_t path_len;        /* bytes of path that follow (file-backed) */
+	uint32_t head;            /* for LT_KIND_INDIRECT: index in this list
+				     of the lost mapping heading it, or
+				     LT_NO_HEAD; else LT_NO_HEAD */
+	uint32_t reserved;
+};
+
+/* The four types of mapping. */
+enum lt_map_type {
+	LT_MAP_PRIVATE_ANON = 1,
+	LT_MAP_SHARED_ANON = 2,
+	LT_MAP_PRIVATE_FILE = 3,
+	LT_MAP_SHARED_FILE = 4,
+};
+#define LT_MAP_NTYPES 5           /* enum values, 0 unused */
+
 /* TOTALS payload. */
 struct lt_snap_totals {
 	uint64_t allocs;          /* successful allocation calls, valgrind-counted */
@@ -169,6 +195,15 @@ struct lt_stack {
 	const uint64_t *frames;   /* aligned copy owned by the snapshot */
 };
 
+struct lt_mapping_entry {
+	uint64_t addr, size;
+	uint32_t stack_id;
+	uint32_t head;            /* index in mappings, or LT_NO_HEAD */
+	uint8_t kind;             /* enum lt_block_kind */
+	uint8_t type;             /* enum lt_map_type */
+	char *path;               /* NUL-terminated copy; "" when none */
+};
+
 struct lt_snapshot {
 	struct lt_snap_process process;
 	char *exe;                /* NUL-terminated */
@@ -185,6 +220,10 @@ struct lt_snapshot {
 	struct lt_snap_totals totals;
 	bool has_memory;          /* the optional MEMORY section was there */
 	struct lt_snap_memory memory;
+	bool has_mappings;        /* the optional MAPPINGS section was there */
+	struct lt_mapping_entry *mappings;
+	size_t nmappings;
+	uint64_t mappings_dropped;
 	void *storage_;           /* reader-private */
 };
 

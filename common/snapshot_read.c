@@ -31,7 +31,9 @@ _Static_assert(sizeof(struct lt_snap_stack) == STACK_FIXED_SIZE, "layout");
 _Static_assert(sizeof(struct lt_snap_block) == BLOCK_SIZE, "layout");
 _Static_assert(sizeof(struct lt_snap_totals) == TOTALS_SIZE, "layout");
 
-#define NSECTIONS 7           /* known tags are 1..6 */
+#define NSECTIONS 8           /* known tags are 1..7 */
+#define MAPPING_FIXED_SIZE 32u
+_Static_assert(sizeof(struct lt_snap_mapping) == MAPPING_FIXED_SIZE, "layout");
 #define LAST_REQUIRED LT_SNAP_TOTALS
 #define MEMORY_SIZE 40u
 
@@ -91,6 +93,7 @@ static const char *tag_name(uint32_t tag)
 	case LT_SNAP_BLOCKS: return "BLOCKS";
 	case LT_SNAP_TOTALS: return "TOTALS";
 	case LT_SNAP_MEMORY: return "MEMORY";
+	case LT_SNAP_MAPPINGS: return "MAPPINGS";
 	default: return "unknown";
 	}
 }
@@ -540,6 +543,96 @@ static int parse_memory(struct parser *ps, struct lt_snapshot *snap)
 	return 0;
 }
 
+/* ---- MAPPINGS (optional) ---- */
+
+static int check_mapping(struct parser *ps, const struct lt_snapshot *snap, size_t i,
+			 size_t count, const uint8_t *p, const struct lt_mapping_entry *m)
+{
+	if (m->kind > LT_KIND_REACHABLE)
+		return fail(ps, "MAPPINGS section: mapping %zu has unknown kind %u", i, m->kind);
+	if (m->type < LT_MAP_PRIVATE_ANON || m->type > LT_MAP_SHARED_FILE)
+		return fail(ps, "MAPPINGS section: mapping %zu has unknown type %u", i, m->type);
+	if (le32(p + 28))
+		return fail(ps, "MAPPINGS section: mapping %zu: reserved field is not zero", i);
+	if (m->addr + m->size < m->addr)
+		return fail(ps, "MAPPINGS section: mapping %zu: range wraps around", i);
+	if (!lt_snapshot_stack(snap, m->stack_id))
+		return fail(ps, "MAPPINGS section: mapping %zu refers to stack id %u, which is not in the STACKS section",
+			    i, m->stack_id);
+	if (m->head == LT_NO_HEAD)
+		return 0;
+	if (m->kind != LT_KIND_INDIRECT)
+		return fail(ps, "MAPPINGS section: mapping %zu has a head but is not indirectly lost", i);
+	if (m->head >= count || m->head == i)
+		return fail(ps, "MAPPINGS section: mapping %zu has head %u (expected a mapping index below %zu, not its own)",
+			    i, m->head, count);
+	return 0;
+}
+
+static int parse_mapping(struct parser *ps, struct lt_snapshot *snap, struct cursor *c,
+			 size_t i, size_t count)
+{
+	struct lt_mapping_entry *m = &snap->mappings[i];
+	if (c->left < MAPPING_FIXED_SIZE)
+		return fail(ps, "truncated: MAPPINGS section: mapping %zu needs %u bytes, %zu left",
+			    i, MAPPING_FIXED_SIZE, c->left);
+	const uint8_t *p = c->p;
+	m->addr = le64(p);
+	m->size = le64(p + 8);
+	m->stack_id = le32(p + 16);
+	m->kind = p[20];
+	m->type = p[21];
+	uint16_t path_len = le16(p + 22);
+	m->head = le32(p + 24);
+	if (check_mapping(ps, snap, i, count, p, m))
+		return -1;
+	size_t entry = MAPPING_FIXED_SIZE + path_len + pad8(path_len);
+	if (entry > c->left)
+		return fail(ps, "truncated: MAPPINGS section: mapping %zu needs %zu bytes, %zu left",
+			    i, entry, c->left);
+	const uint8_t *path = p + MAPPING_FIXED_SIZE;
+	if (!all_zero(path + path_len, pad8(path_len)))
+		return fail(ps, "MAPPINGS section: mapping %zu: padding is not zero", i);
+	if (memchr(path, '\0', path_len))
+		return fail(ps, "MAPPINGS section: mapping %zu: path contains a NUL byte", i);
+	bool file = m->type == LT_MAP_PRIVATE_FILE || m->type == LT_MAP_SHARED_FILE;
+	if (path_len && !file)
+		return fail(ps, "MAPPINGS section: mapping %zu: an anonymous mapping has a path", i);
+	m->path = dup_text(path, path_len);
+	if (!m->path)
+		return fail(ps, "out of memory");
+	c->p += entry;
+	c->left -= entry;
+	return 0;
+}
+
+static int parse_mappings(struct parser *ps, struct lt_snapshot *snap)
+{
+	struct span *s = &ps->sec[LT_SNAP_MAPPINGS];
+	if (!s->present)
+		return 0;
+	if (s->len < 16)
+		return fail(ps, "truncated: MAPPINGS section needs 16 bytes, %zu left", s->len);
+	uint64_t count = le64(s->p);
+	struct cursor c = { s->p + 16, s->len - 16 };
+	if (count > c.left / MAPPING_FIXED_SIZE)
+		return fail(ps, "truncated: MAPPINGS section: %llu mappings need at least %u bytes each, %zu left",
+			    (unsigned long long)count, MAPPING_FIXED_SIZE, c.left);
+	snap->mappings_dropped = le64(s->p + 8);
+	snap->mappings = calloc(count ? (size_t)count : 1, sizeof(*snap->mappings));
+	if (!snap->mappings)
+		return fail(ps, "out of memory");
+	for (size_t i = 0; i < count; i++) {
+		if (parse_mapping(ps, snap, &c, i, (size_t)count))
+			return -1;
+		snap->nmappings = i + 1;
+	}
+	if (c.left)
+		return fail(ps, "MAPPINGS section: %zu bytes after the last mapping", c.left);
+	snap->has_mappings = true;
+	return 0;
+}
+
 /* ---- public API ---- */
 
 static int parse_all(struct parser *ps, const uint8_t *b, size_t len,
@@ -554,7 +647,8 @@ static int parse_all(struct parser *ps, const uint8_t *b, size_t len,
 	 * the writer chose. */
 	return parse_process(ps, snap, st) || parse_modules(ps, snap) ||
 	       parse_stacks(ps, snap, st) || parse_blocks(ps, snap) ||
-	       parse_totals(ps, snap) || parse_memory(ps, snap) ? -1 : 0;
+	       parse_totals(ps, snap) || parse_memory(ps, snap) ||
+	       parse_mappings(ps, snap) ? -1 : 0;
 }
 
 int lt_snapshot_parse(const void *buf, size_t len, struct lt_snapshot *out,
@@ -583,6 +677,9 @@ void lt_snapshot_free(struct lt_snapshot *snap)
 	for (size_t i = 0; snap->modules && i < snap->nmodules; i++)
 		free(snap->modules[i].path);
 	free(snap->modules);
+	for (size_t i = 0; snap->mappings && i < snap->nmappings; i++)
+		free(snap->mappings[i].path);
+	free(snap->mappings);
 	free(snap->stacks);
 	free(snap->blocks);
 	free(snap->exe);

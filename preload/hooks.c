@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "mappings.h"
 #include "preload-private.h"
 #include "view.h"
 
@@ -90,6 +91,7 @@ __attribute__((constructor)) static void lt_start(int argc, char **argv, char **
 	lt_modules_refresh();
 	lt_static_tls_size();   /* asked now: a report may run in a signal handler */
 	pthread_atfork(NULL, NULL, after_fork_in_child);
+	lt_mappings_init();
 	__cxa_atexit(lt_at_exit, NULL, NULL);
 	lt_ondemand_init();
 	lt_config_scrub_environment();

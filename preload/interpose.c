@@ -22,6 +22,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "mappings.h"
 #include "preload-private.h"
 
 /* Hidden aliases give each entry point an address inside this library that
@@ -376,28 +377,39 @@ CXX_NEW_ALIGNED_NOTHROW(_ZnamSt11align_val_tRKSt9nothrow_t,
 			"_ZnamSt11align_val_tRKSt9nothrow_t");
 
 /* ---- mappings ----
- * Passed through unchanged: mapping regions are not tracked yet (see the
- * README), but the entry points exist so that their semantics stay glibc's
- * once they are. */
+ * Tracked as regions by mappings.c when track_mmap is on: the real call is
+ * made there, under its rules; errno is the kernel's. */
 
 static LT_NOINLINE LT_COLD bool have_real_mmap(void)
 {
 	return lt_resolve_real() && lt_real.mmap;
 }
 
-LT_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+ENTRY_DECL(mmap);
+ENTRY_DECL(mmap64);
+ENTRY_DECL(mremap);
+
+static inline void *mmap_site(void *addr, size_t len, int prot, int flags, int fd, off_t off,
+			      uintptr_t entry, uintptr_t ra, uintptr_t cfa)
 {
 	if (LT_UNLIKELY(!lt_real.mmap) && !have_real_mmap()) {
 		errno = ENOSYS;
 		return MAP_FAILED;
 	}
-	return lt_real.mmap(addr, len, prot, flags, fd, off);
+	return lt_mappings_mmap(&lt_self, addr, len, prot, flags, fd, off, entry, ra, cfa);
 }
+
+LT_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	return mmap_site(addr, len, prot, flags, fd, off, SITE(mmap));
+}
+ENTRY_ALIAS(mmap);
 
 LT_EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
-	return mmap(addr, len, prot, flags, fd, off);
+	return mmap_site(addr, len, prot, flags, fd, off, SITE(mmap64));
 }
+ENTRY_ALIAS(mmap64);
 
 LT_EXPORT int munmap(void *addr, size_t len)
 {
@@ -405,7 +417,7 @@ LT_EXPORT int munmap(void *addr, size_t len)
 		errno = ENOSYS;
 		return -1;
 	}
-	return lt_real.munmap(addr, len);
+	return lt_mappings_munmap(&lt_self, addr, len);
 }
 
 LT_EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
@@ -421,8 +433,9 @@ LT_EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...
 		errno = ENOSYS;
 		return MAP_FAILED;
 	}
-	return lt_real.mremap(old, old_len, new_len, flags, new_addr);
+	return lt_mappings_mremap(&lt_self, old, old_len, new_len, flags, new_addr, SITE(mremap));
 }
+ENTRY_ALIAS(mremap);
 
 /* ---- modules: keep the list of loaded objects current, so frames of a
  * library that is later unloaded still resolve. ---- */

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "maps.h"
+#include "mappings.h"
 #include "preload-private.h"
 #include "scan.h"
 #include "stw.h"
@@ -59,6 +60,8 @@ struct scan {
 	char *buf;
 	bool root_is_libc;
 	struct lt_scan_result *out;
+	const struct lt_world *w;
+	uintptr_t self_sp;
 };
 
 /* ---- the blocks ---- */
@@ -123,10 +126,33 @@ static void sort_blocks(struct lt_scan_block *b, size_t n)
 	}
 }
 
+/* Tracked mappings are blocks too (mappings.c): found from roots or not,
+ * scanned when reached, classified by the same rules. */
+static void count_mapping(const struct lt_mapping *m, void *ctx)
+{
+	(*(size_t *)ctx)++;
+}
+
+static void collect_mapping(const struct lt_mapping *m, void *ctx)
+{
+	struct collect_ctx *c = ctx;
+	if (c->n == c->cap)
+		return;
+	struct lt_scan_block *b = &c->b[c->n++];
+	memset(b, 0, sizeof(*b));
+	b->addr = m->lo;
+	b->size = m->hi - m->lo;
+	b->stack_id = m->stack_id;
+	b->parent = LT_NO_HEAD;
+	b->map_type = m->type;
+	b->map_path = m->path;
+}
+
 static int collect_blocks(struct scan *s)
 {
 	size_t count = 0;
 	lt_table_foreach(count_block, &count);
+	lt_mappings_foreach(count_mapping, &count);
 	/* Slack for threads that did not stop and keep allocating. */
 	size_t cap = count + count / 16 + 1024;
 	s->out->blocks_size = cap * sizeof(struct lt_scan_block);
@@ -135,6 +161,7 @@ static int collect_blocks(struct scan *s)
 		return -ENOMEM;
 	struct collect_ctx c = { .b = s->b, .cap = cap };
 	lt_table_foreach(collect_block, &c);
+	lt_mappings_foreach(collect_mapping, &c);
 	s->n = c.n;
 	for (size_t i = 1; i < s->n; i++)
 		if (s->b[i].addr <= s->b[i - 1].addr) {
@@ -315,6 +342,10 @@ static void mark_from(struct scan *s, uintptr_t v, bool prior_definite)
 	enum state via;
 	if (v == b->addr) {
 		via = REACHABLE;
+	} else if (b->map_type) {
+		/* valgrind's heuristics describe heap objects; reading a
+		 * mapping's first words could also fault. */
+		via = POSSIBLE;
 	} else {
 		if (s->root_is_libc && is_chunk_header_of_next(b, v))
 			return;
@@ -352,11 +383,17 @@ static void scan_words(struct scan *s, const uintptr_t *w, size_t nwords,
 		mark_from(s, w[k], prior_definite);
 }
 
+static void scan_mapping(struct scan *s, uint32_t i, long leader);
+
 static void drain(struct scan *s, long leader)
 {
 	while (s->top) {
 		uint32_t i = s->stack[--s->top];
 		const struct lt_scan_block *b = &s->b[i];
+		if (b->map_type) {
+			scan_mapping(s, i, leader);
+			continue;
+		}
 		const uintptr_t *w = (const uintptr_t *)((b->addr + 7) & ~(uintptr_t)7);
 		size_t nwords = (b->addr + b->size - (uintptr_t)w) / sizeof(uintptr_t);
 		if (b->size < 8)
@@ -417,7 +454,7 @@ static void note_hole(uintptr_t lo, uintptr_t hi, void *ctx)
 }
 
 /* Scans [lo, hi) minus our own mappings and data, which are never roots. */
-static void scan_root(struct scan *s, uintptr_t lo, uintptr_t hi)
+static void scan_root_unowned(struct scan *s, uintptr_t lo, uintptr_t hi)
 {
 	struct carve c = { .s = s, .lo = lo, .hi = hi };
 	lt_own_ranges_foreach(note_hole, &c);
@@ -432,6 +469,106 @@ static void scan_root(struct scan *s, uintptr_t lo, uintptr_t hi)
 		if (next_hole > lo)
 			scan_root_range(s, lo, next_hole);
 		lo = hole_end;
+	}
+}
+
+/* ---- tracked mappings ---- */
+
+/* The first block that ends after addr (blocks do not overlap). */
+static size_t first_block_ending_after(const struct scan *s, uintptr_t addr)
+{
+	size_t a = 0, b = s->n;
+	while (a < b) {
+		size_t mid = (a + b) / 2;
+		if (s->b[mid].addr + s->b[mid].size <= addr)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	return a;
+}
+
+/* A mapping the program made to run a thread on (its own stacks, a
+ * coroutine's): in use whatever points to it, and a root like any stack. */
+static bool holds_live_stack(const struct scan *s, const struct lt_scan_block *b)
+{
+	uintptr_t end = b->addr + b->size;
+	if (s->self_sp >= b->addr && s->self_sp < end)
+		return true;
+	for (unsigned i = 0; i < s->w->count; i++) {
+		const struct lt_stopped_thread *t = &s->w->threads[i];
+		if (t->state == LT_THREAD_PARKED && t->sp >= b->addr && t->sp < end)
+			return true;
+	}
+	return false;
+}
+
+/* Scans the root [lo, hi) minus the tracked mappings in it: those are
+ * blocks, found from the roots or not (with track_mmap=no there are none,
+ * and every mapping of the program is a root, as in valgrind). */
+static void scan_root(struct scan *s, uintptr_t lo, uintptr_t hi)
+{
+	for (size_t i = first_block_ending_after(s, lo); i < s->n && lo < hi; i++) {
+		struct lt_scan_block *b = &s->b[i];
+		if (b->addr >= hi)
+			break;
+		if (!b->map_type)
+			continue;
+		if (holds_live_stack(s, b)) {
+			b->state = REACHABLE;
+			continue;
+		}
+		if (b->addr > lo)
+			scan_root_unowned(s, lo, b->addr);
+		lo = b->addr + b->size;
+	}
+	if (lo < hi)
+		scan_root_unowned(s, lo, hi);
+}
+
+/* Calls back for the words of the readable part of [lo, hi) that is not
+ * a device: through /proc/self/mem, so that a file page beyond the end of
+ * its file or a page unmapped meanwhile cannot fault; pages that are not
+ * readable (PROT_NONE, guard areas) are never read. */
+static void scan_mapping_range(struct scan *s, uintptr_t lo, uintptr_t hi, uint32_t i,
+			       long leader)
+{
+	while (lo < hi) {
+		size_t len = hi - lo < READ_CHUNK ? hi - lo : READ_CHUNK;
+		ssize_t got = pread(s->mem_fd, s->buf, len, (off_t)lo);
+		if (got <= 0) {
+			lo = (lo + 4096) & ~(uintptr_t)4095;
+			continue;
+		}
+		const uintptr_t *w = (const uintptr_t *)s->buf;
+		size_t nwords = (size_t)got / sizeof(uintptr_t);
+		if (leader < 0) {
+			scan_words(s, w, nwords, s->b[i].state != POSSIBLE);
+		} else {
+			for (size_t k = 0; k < nwords; k++)
+				gather_into_clique(s, w[k], (uint32_t)leader, i);
+		}
+		lo += (uintptr_t)got;
+	}
+}
+
+static void scan_mapping(struct scan *s, uint32_t i, long leader)
+{
+	const struct lt_scan_block *b = &s->b[i];
+	uintptr_t lo = b->addr, hi = b->addr + b->size;
+	s->out->scanned_bytes += b->size;
+	if (s->mem_fd < 0)
+		return;
+	for (size_t k = 0; k < s->maps.count && lo < hi; k++) {
+		const struct lt_region *r = &s->maps.regions[k];
+		if (r->hi <= lo)
+			continue;
+		if (r->lo >= hi)
+			break;
+		uintptr_t from = r->lo > lo ? r->lo : lo, to = r->hi < hi ? r->hi : hi;
+		if (r->readable && r->kind != LT_REGION_DEVICE)
+			scan_mapping_range(s, from, to, i, leader);
+		lo = to;
 	}
 }
 
@@ -491,6 +628,8 @@ static bool holds_live_block(const struct scan *s, uintptr_t lo, uintptr_t hi)
 		else
 			b = mid;
 	}
+	while (a < s->n && s->b[a].addr < hi && s->b[a].map_type)
+		a++;     /* a tracked mapping is no allocator memory */
 	return a < s->n && s->b[a].addr < hi;
 }
 
@@ -631,10 +770,29 @@ static uint8_t kind_of(enum state st)
 	}
 }
 
+/* The snapshot lists heap blocks and mappings apart, each with heads
+ * among its own sort: a parent's index becomes its rank in its sort, and a
+ * parent of the other sort is not said (the marking stack, free again,
+ * holds the ranks). */
+static void number_parents_by_sort(struct scan *s)
+{
+	size_t heap = 0, maps = 0;
+	for (size_t i = 0; i < s->n; i++)
+		s->stack[i] = s->b[i].map_type ? (uint32_t)maps++ : (uint32_t)heap++;
+	s->out->mappings = maps;
+	for (size_t i = 0; i < s->n; i++) {
+		uint32_t p = s->b[i].parent;
+		if (p == LT_NO_HEAD)
+			continue;
+		bool same = !s->b[p].map_type == !s->b[i].map_type;
+		s->b[i].parent = same ? s->stack[p] : LT_NO_HEAD;
+	}
+}
+
 int lt_scan_run(struct lt_scan_result *out, const struct lt_world *w, uintptr_t self_sp,
 		const uintptr_t *self_regs)
 {
-	struct scan s = { .out = out, .mem_fd = -1 };
+	struct scan s = { .out = out, .mem_fd = -1, .w = w, .self_sp = self_sp };
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -665,6 +823,7 @@ int lt_scan_run(struct lt_scan_result *out, const struct lt_world *w, uintptr_t 
 		if (s.b[i].kind != LT_KIND_INDIRECT)
 			s.b[i].parent = LT_NO_HEAD;
 	}
+	number_parents_by_sort(&s);
 	out->classified = true;
 out:
 	if (s.mem_fd >= 0)

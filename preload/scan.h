@@ -27,9 +27,14 @@ struct lt_scan_block {
 	uint8_t state;            /* scan-internal */
 	uint8_t kind;             /* enum lt_block_kind */
 	uint8_t heuristic;        /* enum lt_heuristic, for REACHABLE */
-	uint8_t ignored;          /* the program asked: a root, never lost */
-	uint8_t pad_[4];
+	/* Two flags share a byte so a block stays 40 bytes. */
+	uint8_t ignored : 1;      /* the program asked: a root, never lost */
+	uint8_t map_type : 7;     /* 0: a heap block; else a tracked mapping
+				     (enum lt_map_type) */
+	uint32_t map_path;        /* a mapping's path (lt_mappings_path) */
 };
+
+_Static_assert(sizeof(struct lt_scan_block) == 40, "scan memory is 40 bytes a block");
 
 struct lt_scan_result {
 	struct lt_scan_block *blocks;   /* ascending addresses */
@@ -39,6 +44,10 @@ struct lt_scan_result {
 	bool incomplete;                /* threads could not all be listed */
 	unsigned unstopped;             /* threads that did not park */
 	uint64_t root_bytes, scanned_bytes;
+	/* After lt_scan_run, parent is the index of the parent among the
+	 * blocks of its own sort (heap blocks, or mappings), LT_NO_HEAD when
+	 * the parent is of the other sort. */
+	size_t mappings;                /* blocks that are mappings */
 };
 
 /* Runs with the world stopped. self_sp: the reporting thread's stack

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mappings.h"
 #include "preload-private.h"
 #include "scan.h"
 #include "strbuf.h"
@@ -186,6 +187,8 @@ static void fill_blocks(struct counting *c)
 	}
 	for (size_t i = 0; i < c->scan->count; i++) {
 		const struct lt_scan_block *sb = &c->scan->blocks[i];
+		if (sb->map_type)
+			continue;          /* in the MAPPINGS section */
 		struct lt_snap_block b = {
 			.addr = sb->addr,
 			.size = sb->size,
@@ -198,6 +201,66 @@ static void fill_blocks(struct counting *c)
 		lt_out_write(c->o, &b, sizeof(b));
 		c->count++;
 	}
+}
+
+/* ---- MAPPINGS ---- */
+
+static void write_mapping_entry(struct lt_out *o, uintptr_t addr, uint64_t size,
+				uint32_t stack_id, uint8_t kind, uint8_t type, uint32_t head,
+				uint32_t path_id)
+{
+	const char *path = lt_mappings_path(path_id);
+	size_t len = strlen(path);
+	struct lt_snap_mapping m = {
+		.addr = addr,
+		.size = size,
+		.stack_id = stack_id,
+		.kind = kind,
+		.type = type,
+		.path_len = (uint16_t)(len < UINT16_MAX ? len : 0),
+		.head = head,
+	};
+	lt_out_write(o, &m, sizeof(m));
+	lt_out_write(o, path, m.path_len);
+	lt_out_pad8(o);
+}
+
+static void write_unclassified_mapping(const struct lt_mapping *m, void *data)
+{
+	struct counting *c = data;
+	write_mapping_entry(c->o, m->lo, m->hi - m->lo, m->stack_id, LT_KIND_UNCLASSIFIED,
+			    m->type, LT_NO_HEAD, m->path);
+	c->count++;
+}
+
+/* The mappings as the scan saw them, or, without a scan, as the registry
+ * holds them now. Heads are ranks among the mappings (scan.h). */
+static void write_mappings(struct lt_out *o, const struct lt_scan_result *scan)
+{
+	struct section s;
+	struct counting c = { .o = o };
+	uint64_t zero[2] = { 0, lt_mappings_dropped() };
+
+	begin_section(o, &s, LT_SNAP_MAPPINGS);
+	uint64_t count_offset = o->offset;
+	lt_out_write(o, zero, sizeof(zero));
+	if (!scan || !scan->blocks) {
+		lt_mappings_foreach(write_unclassified_mapping, &c);
+	} else {
+		for (size_t i = 0; i < scan->count; i++) {
+			const struct lt_scan_block *sb = &scan->blocks[i];
+			if (!sb->map_type)
+				continue;
+			write_mapping_entry(o, sb->addr, sb->size, sb->stack_id,
+					    scan->classified ? sb->kind : LT_KIND_UNCLASSIFIED,
+					    sb->map_type,
+					    scan->classified ? sb->parent : LT_NO_HEAD,
+					    sb->map_path);
+			c.count++;
+		}
+	}
+	lt_out_patch(o, count_offset, &c.count, sizeof(c.count));
+	end_section(o, &s);
 }
 
 /* The value of "Name:   123 kB" in a /proc status-like text. */
@@ -278,7 +341,7 @@ int lt_snapshot_write(int fd, const struct lt_snapshot_context *ctx,
 	struct lt_snap_file_header h = {
 		.version = LT_SNAP_VERSION,
 		.header_size = sizeof(h),
-		.section_count = 6,
+		.section_count = lt_mappings_tracked() ? 7 : 6,
 	};
 	int rc;
 
@@ -293,6 +356,10 @@ int lt_snapshot_write(int fd, const struct lt_snapshot_context *ctx,
 	 * before it is captured, so threads still running cannot leave a
 	 * block that points to a stack or module missing from the file. */
 	write_list(o, LT_SNAP_BLOCKS, true, fill_blocks, scan, ctx->frozen);
+	/* Mappings before stacks too: their stacks are in the depot before
+	 * they are recorded. */
+	if (lt_mappings_tracked())
+		write_mappings(o, scan);
 	write_list(o, LT_SNAP_STACKS, false, fill_stacks, NULL, ctx->frozen);
 	write_list(o, LT_SNAP_MODULES, false, fill_modules, NULL, ctx->frozen);
 	write_totals(o, totals);

@@ -171,6 +171,8 @@ int lt_report_write(const struct lt_snapshot *snap, const struct lt_frame_source
 	size_t errors = 0;
 	for (size_t i = 0; i < recs.count; i++)
 		errors += lt_report_counts(opts, &recs.recs[i]);
+	for (size_t i = 0; i < recs.nmaps; i++)
+		errors += lt_report_map_counts(opts, &recs.maps[i]);
 	lt_records_free(&recs);
 	lt_supp_free(&supps);
 	if (rc)

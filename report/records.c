@@ -218,7 +218,7 @@ int lt_records_build(const struct lt_snapshot *snap, unsigned max_frames,
 			out->heur_blocks[blk->heuristic]++;
 		}
 	}
-	if (add_indirect(&b))
+	if (add_indirect(&b) || lt_map_records_build(snap, out))
 		goto out;
 	qsort(out->recs, out->count, sizeof(*out->recs), cmp_records);
 	rc = 0;
@@ -233,5 +233,6 @@ out:
 void lt_records_free(struct lt_records *r)
 {
 	free(r->recs);
+	free(r->maps);
 	memset(r, 0, sizeof(*r));
 }

@@ -30,6 +30,18 @@ struct lt_loss_record {
 	const char *supp_name;    /* the name of the suppression that matched */
 };
 
+/* A mapping record: the tracked mappings of one (stack, kind, type, path),
+ * like a loss record of heap blocks. */
+struct lt_map_record {
+	uint32_t stack_id;
+	uint8_t kind;             /* enum lt_block_kind */
+	uint8_t type;             /* enum lt_map_type */
+	const char *path;         /* the snapshot's; "" for anonymous ones */
+	uint64_t bytes, count;
+	uint64_t indirect_bytes;  /* mappings lost through the ones it heads */
+	uint64_t indirect_count;
+};
+
 struct lt_records {
 	struct lt_loss_record *recs;
 	size_t count;
@@ -45,6 +57,16 @@ struct lt_records {
 	 * "suppressed:"). */
 	uint64_t suppressed_bytes, suppressed_blocks;
 	const struct lt_supp_set *supps;  /* the suppressions applied, or NULL */
+	/* Mappings (track_mmap=yes): records in the same order as loss
+	 * records, and the MAPPING SUMMARY's figures, per kind and per type
+	 * (enum lt_map_type; [0] unused). */
+	bool has_mappings;        /* the snapshot tracked mappings */
+	struct lt_map_record *maps;
+	size_t nmaps;
+	uint64_t map_bytes, map_count;
+	uint64_t map_kind_bytes[LT_NKINDS], map_kind_count[LT_NKINDS];
+	uint64_t map_type_bytes[LT_MAP_NTYPES], map_type_count[LT_MAP_NTYPES];
+	uint64_t maps_dropped;
 };
 
 /* Groups and sorts. When max_frames is not 0, stacks that agree on their
@@ -55,6 +77,15 @@ int lt_records_build(const struct lt_snapshot *snap, unsigned max_frames,
 		     struct lt_records *out);
 
 void lt_records_free(struct lt_records *r);
+
+/* map_records.c: groups the snapshot's mappings into out's mapping
+ * records and figures. Returns 0, or -1 when out of memory. */
+int lt_map_records_build(const struct lt_snapshot *snap, struct lt_records *out);
+
+/* "private anonymous", "shared file-backed", ...: the words of a type. */
+const char *lt_map_type_words(unsigned type);
+/* valgrind-XML-style error kind of a mapping: "Leak_MmapPrivateAnon"... */
+const char *lt_map_type_xml_kind(unsigned type);
 
 /* Sort rank of a kind among records of equal total bytes: valgrind's
  * Reachedness order (still reachable < possibly lost < indirectly lost <

@@ -80,13 +80,19 @@ static void emit_frame(void *ctx, uint64_t ip, uint32_t index, const struct lt_f
 	c->first = false;
 }
 
-static void emit_stack(const struct lt_report_ops *ops, struct lt_report *r,
-		       const struct lt_frame_source *src, const struct lt_loss_record *rec)
+static void emit_stack_of(const struct lt_report_ops *ops, struct lt_report *r,
+			  const struct lt_frame_source *src, uint32_t stack_id)
 {
 	struct emit_ctx c = { ops, r, true };
 	if (ops->frame)
-		lt_report_walk_stack(r->snap, src, r->opts->num_callers, rec->stack_id,
+		lt_report_walk_stack(r->snap, src, r->opts->num_callers, stack_id,
 				     emit_frame, &c);
+}
+
+static void emit_stack(const struct lt_report_ops *ops, struct lt_report *r,
+		       const struct lt_frame_source *src, const struct lt_loss_record *rec)
+{
+	emit_stack_of(ops, r, src, rec->stack_id);
 }
 
 bool lt_report_shows(const struct lt_options *opts, const struct lt_loss_record *rec)
@@ -94,6 +100,39 @@ bool lt_report_shows(const struct lt_options *opts, const struct lt_loss_record 
 	unsigned bit = lt_kind_bit(rec->kind);
 	return opts->leak_check == LT_LEAK_CHECK_FULL && !rec->suppressed &&
 	       (!bit || (opts->show_leak_kinds & bit));
+}
+
+bool lt_report_map_shows(const struct lt_options *opts, const struct lt_map_record *rec)
+{
+	unsigned bit = lt_kind_bit(rec->kind);
+	return opts->leak_check == LT_LEAK_CHECK_FULL && (!bit || (opts->show_leak_kinds & bit));
+}
+
+bool lt_report_map_counts(const struct lt_options *opts, const struct lt_map_record *rec)
+{
+	return opts->leak_check == LT_LEAK_CHECK_FULL &&
+	       (opts->errors_for_leak_kinds & lt_kind_bit(rec->kind));
+}
+
+/* Mapping records come after the loss records, in their own numbering,
+ * so that the loss records stay numbered as valgrind numbers them.
+ * Suppressions and baselines describe heap blocks: they do not apply. */
+static void emit_mappings(const struct lt_report_ops *ops, struct lt_report *r)
+{
+	const struct lt_records *rs = r->records;
+	for (size_t i = 0; i < rs->nmaps; i++) {
+		const struct lt_map_record *m = &rs->maps[i];
+		unsigned bit = lt_kind_bit(m->kind);
+		bool full = r->leak_check == LT_LEAK_CHECK_FULL;
+		if (ops->mapping && (ops->all_records ||
+				     (full && (!bit || (r->opts->show_leak_kinds & bit))))) {
+			ops->mapping(r, m, i + 1);
+			emit_stack_of(ops, r, r->src, m->stack_id);
+			if (ops->mapping_end)
+				ops->mapping_end(r, m);
+		}
+		r->errors += full && (r->opts->errors_for_leak_kinds & bit) != 0;
+	}
 }
 
 bool lt_report_counts(const struct lt_options *opts, const struct lt_loss_record *rec)
@@ -192,6 +231,7 @@ int lt_report_render(const struct lt_report_ops *ops, FILE *out,
 				    (opts->errors_for_leak_kinds & bit) != 0 && !rec->baselined;
 		}
 	}
+	emit_mappings(ops, &r);
 	ops->end(&r);
 	int rc = lt_ob_flush(ob) != 0 || fflush(out) != 0 || ferror(out) ? -1 : 0;
 	free(ob);

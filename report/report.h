@@ -64,6 +64,12 @@ struct lt_report_ops {
 	/* Optional: a line between groups of records (baselines: "new
 	 * records" / "known records"). NULL: the backend prints none. */
 	void (*note)(struct lt_report *r, const char *text);
+	/* Optional: a mapping record (number is 1-based, of records->nmaps),
+	 * then its frames through frame, then mapping_end. Shown after the
+	 * loss records, as the text shows them; NULL: the backend lists no
+	 * mapping records. */
+	void (*mapping)(struct lt_report *r, const struct lt_map_record *rec, size_t number);
+	void (*mapping_end)(struct lt_report *r, const struct lt_map_record *rec);
 };
 
 extern const struct lt_report_ops lt_report_text_ops;
@@ -76,6 +82,9 @@ extern const struct lt_report_ops lt_report_sarif_ops;
  * (leak_check=full, kind in errors_for_leak_kinds, not in the baseline). */
 bool lt_report_shows(const struct lt_options *opts, const struct lt_loss_record *rec);
 bool lt_report_counts(const struct lt_options *opts, const struct lt_loss_record *rec);
+/* The same for a mapping record: its kind decides, as for heap blocks. */
+bool lt_report_map_shows(const struct lt_options *opts, const struct lt_map_record *rec);
+bool lt_report_map_counts(const struct lt_options *opts, const struct lt_map_record *rec);
 
 /* Calls visit for each display frame of a stack, innermost first, as
  * every report shows it: at most num_callers addresses, cut below main,

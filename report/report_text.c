@@ -284,6 +284,75 @@ static void used_suppressions(struct lt_report *r)
 	error_summary(r);
 }
 
+/* ---- mappings (track_mmap=yes): their records and MAPPING SUMMARY ---- */
+
+static void text_mapping(struct lt_report *r, const struct lt_map_record *rec, size_t number)
+{
+	char total[LT_COMMAS_MAX], direct[LT_COMMAS_MAX], indirect[LT_COMMAS_MAX];
+	char count[LT_COMMAS_MAX], num[LT_COMMAS_MAX], of[LT_COMMAS_MAX];
+	const char *words = lt_kind_words(rec->kind, at_exit(r));
+	const char *sep = rec->path[0] ? " " : "";
+
+	lt_fmt_commas(rec->count, count);
+	lt_fmt_commas(number, num);
+	lt_fmt_commas(r->records->nmaps, of);
+	if (rec->indirect_bytes)
+		say(r, "%s (%s direct, %s indirect) bytes in %s mappings (%s%s%s) are %s in mapping record %s of %s\n",
+		    lt_fmt_commas(rec->bytes + rec->indirect_bytes, total),
+		    lt_fmt_commas(rec->bytes, direct), lt_fmt_commas(rec->indirect_bytes, indirect),
+		    count, lt_map_type_words(rec->type), sep, rec->path, words, num, of);
+	else
+		say(r, "%s bytes in %s mappings (%s%s%s) are %s in mapping record %s of %s\n",
+		    lt_fmt_commas(rec->bytes, total), count, lt_map_type_words(rec->type), sep,
+		    rec->path, words, num, of);
+}
+
+static void text_mapping_end(struct lt_report *r, const struct lt_map_record *rec)
+{
+	(void)rec;
+	say(r, "\n");
+}
+
+static void map_line(struct lt_report *r, const char *label, uint64_t bytes, uint64_t count)
+{
+	char a[LT_COMMAS_MAX], b[LT_COMMAS_MAX];
+	say(r, "%19s: %s bytes in %s mappings\n", label, lt_fmt_commas(bytes, a),
+	    lt_fmt_commas(count, b));
+}
+
+/* After the LEAK SUMMARY, in its shape: the verdicts, then the bytes of
+ * each type of mapping, whatever their verdict. */
+static void mapping_summary(struct lt_report *r)
+{
+	const struct lt_records *rs = r->records;
+	char a[LT_COMMAS_MAX];
+	uint64_t unclassified = rs->map_kind_count[LT_KIND_UNCLASSIFIED];
+
+	if (!rs->has_mappings || (!rs->map_count && !rs->maps_dropped) ||
+	    r->leak_check == LT_LEAK_CHECK_NO)
+		return;
+	say(r, "MAPPING SUMMARY:\n");
+	map_line(r, at_exit(r) ? "in use at exit" : "in use now", rs->map_bytes, rs->map_count);
+	if (rs->map_count > unclassified) {
+		map_line(r, "definitely lost", rs->map_kind_bytes[LT_KIND_DEFINITE],
+			 rs->map_kind_count[LT_KIND_DEFINITE]);
+		map_line(r, "indirectly lost", rs->map_kind_bytes[LT_KIND_INDIRECT],
+			 rs->map_kind_count[LT_KIND_INDIRECT]);
+		map_line(r, "possibly lost", rs->map_kind_bytes[LT_KIND_POSSIBLE],
+			 rs->map_kind_count[LT_KIND_POSSIBLE]);
+		map_line(r, "still reachable", rs->map_kind_bytes[LT_KIND_REACHABLE],
+			 rs->map_kind_count[LT_KIND_REACHABLE]);
+	}
+	if (unclassified)
+		map_line(r, "not classified", rs->map_kind_bytes[LT_KIND_UNCLASSIFIED], unclassified);
+	for (unsigned t = LT_MAP_PRIVATE_ANON; t < LT_MAP_NTYPES; t++)
+		map_line(r, lt_map_type_words(t), rs->map_type_bytes[t], rs->map_type_count[t]);
+	if (rs->maps_dropped)
+		say(r, "WARNING: %s mappings could not be tracked (too many): they were scanned "
+		    "as roots and are missing from this report\n", lt_fmt_commas(rs->maps_dropped, a));
+	say(r, "\n");
+}
+
 static void text_end(struct lt_report *r)
 {
 	const struct lt_records *rs = r->records;
@@ -319,6 +388,7 @@ static void text_end(struct lt_report *r)
 		}
 		say(r, "\n");
 	}
+	mapping_summary(r);
 	if (!show_list)
 		say(r, "For lists of detected and suppressed errors, rerun with: -s\n");
 	error_summary(r);
@@ -333,4 +403,6 @@ const struct lt_report_ops lt_report_text_ops = {
 	.frame = text_frame,
 	.leak_end = text_leak_end,
 	.end = text_end,
+	.mapping = text_mapping,
+	.mapping_end = text_mapping_end,
 };

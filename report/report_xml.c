@@ -227,6 +227,44 @@ static void xml_leak_end(struct lt_report *r, const struct lt_loss_record *rec)
 		lt_supp_write_xml(r->out, r->snap, r->src, r->opts->num_callers, rec);
 }
 
+/* A mapping record: an error whose kind is the mapping's type
+ * (Leak_MmapPrivateAnon, ...) and whose text says its verdict, as the
+ * text report does. Numbered after the loss records. */
+static void xml_mapping(struct lt_report *r, const struct lt_map_record *rec, size_t number)
+{
+	struct lt_outbuf *out = r->out;
+	char total[LT_COMMAS_MAX], direct[LT_COMMAS_MAX], indirect[LT_COMMAS_MAX];
+	char count[LT_COMMAS_MAX], num[LT_COMMAS_MAX], of[LT_COMMAS_MAX];
+	const char *words = lt_kind_words(rec->kind, r->snap->process.reason == LT_REASON_EXIT);
+	uint64_t leaked = rec->bytes + rec->indirect_bytes;
+
+	lt_fmt_commas(rec->count, count);
+	lt_fmt_commas(number, num);
+	lt_fmt_commas(r->records->nmaps, of);
+	lt_ob_printf(out, "<error>\n  <unique>0x%zx</unique>\n  <tid>1</tid>\n  <kind>%s</kind>\n",
+		     r->records->count + number - 1, lt_map_type_xml_kind(rec->type));
+	lt_ob_puts(out, "  <xwhat>\n    <text>");
+	if (rec->indirect_bytes)
+		lt_ob_printf(out, "%s (%s direct, %s indirect) bytes", lt_fmt_commas(leaked, total),
+			     lt_fmt_commas(rec->bytes, direct),
+			     lt_fmt_commas(rec->indirect_bytes, indirect));
+	else
+		lt_ob_printf(out, "%s bytes", lt_fmt_commas(leaked, total));
+	lt_ob_printf(out, " in %s mappings (%s%s", count, lt_map_type_words(rec->type),
+		     rec->path[0] ? " " : "");
+	put_escaped(out, rec->path);
+	lt_ob_printf(out, ") are %s in mapping record %s of %s</text>\n", words, num, of);
+	lt_ob_printf(out, "    <leakedbytes>%llu</leakedbytes>\n", (unsigned long long)leaked);
+	lt_ob_printf(out, "    <leakedblocks>%llu</leakedblocks>\n", (unsigned long long)rec->count);
+	lt_ob_puts(out, "  </xwhat>\n  <stack>\n");
+}
+
+static void xml_mapping_end(struct lt_report *r, const struct lt_map_record *rec)
+{
+	(void)rec;
+	lt_ob_puts(r->out, "  </stack>\n</error>\n\n");
+}
+
 /* The suppressions used, how often, in valgrind's order. */
 static void put_suppcounts(struct lt_report *r)
 {
@@ -260,4 +298,6 @@ const struct lt_report_ops lt_report_xml_ops = {
 	.frame = xml_frame,
 	.leak_end = xml_leak_end,
 	.end = xml_end,
+	.mapping = xml_mapping,
+	.mapping_end = xml_mapping_end,
 };

@@ -15,6 +15,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (lt_snapshot_parse(data, size, &snap, err, sizeof(err)) == 0) {
 		for (size_t i = 0; i < snap.nblocks; i++)
 			(void)lt_snapshot_stack(&snap, snap.blocks[i].stack_id);
+		for (size_t i = 0; i < snap.nmappings; i++)
+			(void)lt_snapshot_stack(&snap, snap.mappings[i].stack_id);
 		lt_snapshot_free(&snap);
 	}
 	return 0;

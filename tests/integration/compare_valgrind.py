@@ -270,7 +270,8 @@ def run_leaktrace(r, args, prog):
         # valgrind runs with --default-suppressions=no: so does leaktrace
         argv = [args.leaktrace, '--leak-check=full', '--show-leak-kinds=all',
                 '--default-suppressions=no',
-                '--xml-file=' + xml, '--num-callers=%d' % args.num_callers] + prog
+                '--xml-file=' + xml, '--num-callers=%d' % args.num_callers] + \
+            ['--' + o.replace('_', '-') for o in args.lt_option] + prog
         env = None
     else:
         env = clean_env()
@@ -278,6 +279,8 @@ def run_leaktrace(r, args, prog):
         env['LEAKTRACE_OPTIONS'] = ('leak_check=full:show_leak_kinds=all:default_suppressions=no:'
                                     'xml_file=%s:'
                                     'num_callers=%d' % (xml, args.num_callers))
+        for o in args.lt_option:
+            env['LEAKTRACE_OPTIONS'] += ':' + o
         argv = prog
     argv = wrapper_argv(args) + argv
     rc, out, err = r.run('lt', argv, env)
@@ -406,6 +409,9 @@ def main():
     ap.add_argument('--expect-exit', type=int, default=0)
     ap.add_argument('--valgrind', default='valgrind')
     ap.add_argument('--num-callers', type=int, default=12)
+    ap.add_argument('--lt-option', action='append', default=[], metavar='NAME=VALUE',
+                    help='one more leaktrace option (track_mmap=no: mappings are roots, '
+                    'as in valgrind)')
     ap.add_argument('--timeout', type=float, default=120, help='seconds per run')
     ap.add_argument('--valgrind-only', action='store_true',
                     help='run valgrind only; check its own text and XML agree')

@@ -52,6 +52,14 @@ struct test_block {
 };
 #define TB_HEAD(i) ((i) + 1)      /* test_block.head is index + 1, 0 = none */
 
+struct test_mapping {
+	uint64_t addr, size;
+	uint32_t stack_id;
+	uint8_t kind, type;
+	uint32_t head;            /* as test_block.head: TB_HEAD(i), 0 = none */
+	const char *path;         /* NULL: none */
+};
+
 struct test_snap {
 	uint32_t pid, ppid, reason;
 	const char *exe;
@@ -68,6 +76,10 @@ struct test_snap {
 	bool extra_section;       /* add an unknown section (tag 99) */
 	const struct lt_snap_memory *memory;  /* add a MEMORY section */
 	size_t memory_len;        /* its payload size (40; other sizes are bad) */
+	bool with_mappings;       /* add a MAPPINGS section */
+	const struct test_mapping *mappings;
+	size_t nmappings;
+	uint64_t mappings_dropped;
 };
 
 /* Writes a whole, valid snapshot for s (sections in the order BLOCKS,
@@ -75,7 +87,8 @@ struct test_snap {
 void tw_snapshot(struct tw *w, const struct test_snap *s);
 
 /* Offsets of interest in the last snapshot tw_snapshot wrote. */
-extern size_t tw_off_blocks, tw_off_stacks, tw_off_modules, tw_off_process, tw_off_totals;
+extern size_t tw_off_blocks, tw_off_stacks, tw_off_modules, tw_off_process, tw_off_totals,
+	tw_off_mappings;
 
 /* A ready-made small snapshot: 3 stacks, blocks of every kind. */
 extern const struct test_snap lt_test_small;

@@ -5,7 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-size_t tw_off_blocks, tw_off_stacks, tw_off_modules, tw_off_process, tw_off_totals;
+size_t tw_off_blocks, tw_off_stacks, tw_off_modules, tw_off_process, tw_off_totals,
+	tw_off_mappings;
 
 static void reserve(struct tw *w, size_t n)
 {
@@ -177,6 +178,28 @@ static void write_totals(struct tw *w, const struct test_snap *s)
 	tw_end_section(w, h);
 }
 
+static void write_mappings(struct tw *w, const struct test_snap *s)
+{
+	size_t h = tw_off_mappings = tw_begin_section(w, LT_SNAP_MAPPINGS);
+	tw_u64(w, s->nmappings);
+	tw_u64(w, s->mappings_dropped);
+	for (size_t i = 0; i < s->nmappings; i++) {
+		const struct test_mapping *m = &s->mappings[i];
+		size_t plen = m->path ? strlen(m->path) : 0;
+		tw_u64(w, m->addr);
+		tw_u64(w, m->size);
+		tw_u32(w, m->stack_id);
+		tw_u8(w, m->kind);
+		tw_u8(w, m->type);
+		tw_u16(w, (uint16_t)plen);
+		tw_u32(w, m->head ? m->head - 1 : LT_NO_HEAD);
+		tw_u32(w, 0);
+		tw_bytes(w, m->path, plen);
+		tw_pad8(w);
+	}
+	tw_end_section(w, h);
+}
+
 void tw_snapshot(struct tw *w, const struct test_snap *s)
 {
 	w->len = 0;
@@ -184,9 +207,11 @@ void tw_snapshot(struct tw *w, const struct test_snap *s)
 	tw_u32(w, LT_SNAP_VERSION);
 	tw_u32(w, 32);
 	tw_u64(w, 0);                         /* file_size, patched below */
-	tw_u32(w, 5 + (s->extra_section ? 1 : 0) + (s->memory ? 1 : 0));
+	tw_u32(w, 5 + (s->extra_section ? 1 : 0) + (s->memory ? 1 : 0) + (s->with_mappings ? 1 : 0));
 	tw_u32(w, 0);
 	write_blocks(w, s);
+	if (s->with_mappings)
+		write_mappings(w, s);
 	write_stacks(w, s);
 	if (s->extra_section) {
 		size_t h = tw_begin_section(w, 99);

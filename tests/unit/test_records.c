@@ -41,6 +41,90 @@ static const struct lt_loss_record *find(uint32_t stack_id, uint8_t kind)
 	return NULL;
 }
 
+/* Mapping records: key (stack, kind, type, path), indirect mappings
+ * credited along head chains, the loss records' order, summary figures
+ * per kind and per type; heap records untouched. */
+static const struct test_mapping some_mappings[] = {
+	/* 0: heads 1, which heads 2 */
+	{ 0x7f0000100000, 4096, 1, LT_KIND_DEFINITE, LT_MAP_PRIVATE_ANON, 0, NULL },
+	{ 0x7f0000200000, 8192, 2, LT_KIND_INDIRECT, LT_MAP_PRIVATE_ANON, TB_HEAD(0), NULL },
+	{ 0x7f0000300000, 16384, 2, LT_KIND_INDIRECT, LT_MAP_SHARED_ANON, TB_HEAD(1), NULL },
+	/* same stack and kind, two files: two records */
+	{ 0x7f0000400000, 4096, 3, LT_KIND_REACHABLE, LT_MAP_SHARED_FILE, 0, "/a" },
+	{ 0x7f0000500000, 4096, 3, LT_KIND_REACHABLE, LT_MAP_SHARED_FILE, 0, "/b" },
+	{ 0x7f0000600000, 4096, 3, LT_KIND_REACHABLE, LT_MAP_SHARED_FILE, 0, "/a" },
+	/* same stack, same file, another type */
+	{ 0x7f0000700000, 40960, 3, LT_KIND_POSSIBLE, LT_MAP_PRIVATE_FILE, 0, "/a" },
+};
+
+static const struct lt_map_record *find_map(uint32_t stack, uint8_t kind, uint8_t type,
+					    const char *path)
+{
+	for (size_t i = 0; i < recs.nmaps; i++) {
+		const struct lt_map_record *m = &recs.maps[i];
+		if (m->stack_id == stack && m->kind == kind && m->type == type &&
+		    !strcmp(m->path, path))
+			return m;
+	}
+	fail_msg("no mapping record for stack %u kind %u type %u path %s", stack, kind, type, path);
+	return NULL;
+}
+
+static void test_mapping_records(void **state)
+{
+	struct test_snap s = lt_test_small;
+	s.with_mappings = true;
+	s.mappings = some_mappings;
+	s.nmappings = 7;
+	s.mappings_dropped = 2;
+	build(&s, 0);
+	assert_int_equal(recs.count, 4);          /* heap records as before */
+	assert_true(recs.has_mappings);
+	assert_int_equal(recs.nmaps, 6);
+	const struct lt_map_record *def = find_map(1, LT_KIND_DEFINITE, LT_MAP_PRIVATE_ANON, "");
+	assert_true(def->bytes == 4096 && def->count == 1);
+	assert_true(def->indirect_bytes == 8192 + 16384 && def->indirect_count == 2);
+	const struct lt_map_record *a = find_map(3, LT_KIND_REACHABLE, LT_MAP_SHARED_FILE, "/a");
+	assert_true(a->bytes == 8192 && a->count == 2);
+	const struct lt_map_record *b = find_map(3, LT_KIND_REACHABLE, LT_MAP_SHARED_FILE, "/b");
+	assert_true(b->bytes == 4096 && b->count == 1);
+	/* Order: total bytes, then kind rank, count, stack. */
+	static const uint64_t totals[] = { 4096, 8192, 8192, 16384, 28672, 40960 };
+	for (size_t i = 0; i < 6; i++)
+		assert_true(recs.maps[i].bytes + recs.maps[i].indirect_bytes == totals[i]);
+	assert_int_equal(recs.maps[1].kind, LT_KIND_REACHABLE);   /* before indirect */
+	assert_int_equal(recs.maps[2].kind, LT_KIND_INDIRECT);
+	assert_true(recs.map_bytes == 4096 + 8192 + 16384 + 3 * 4096 + 40960);
+	assert_true(recs.map_count == 7);
+	assert_true(recs.map_kind_bytes[LT_KIND_INDIRECT] == 24576);
+	assert_true(recs.map_kind_count[LT_KIND_REACHABLE] == 3);
+	assert_true(recs.map_type_bytes[LT_MAP_PRIVATE_ANON] == 12288);
+	assert_true(recs.map_type_count[LT_MAP_SHARED_FILE] == 3);
+	assert_true(recs.map_type_bytes[LT_MAP_PRIVATE_FILE] == 40960);
+	assert_true(recs.maps_dropped == 2);
+	assert_string_equal(lt_map_type_words(LT_MAP_SHARED_FILE), "shared file-backed");
+	assert_string_equal(lt_map_type_xml_kind(LT_MAP_PRIVATE_ANON), "Leak_MmapPrivateAnon");
+}
+
+/* Indirect mappings whose heads loop: counted in their own records and
+ * the summary, credited to no head. */
+static void test_mapping_head_cycle(void **state)
+{
+	static const struct test_mapping loop[] = {
+		{ 0x7f0000100000, 4096, 1, LT_KIND_INDIRECT, LT_MAP_PRIVATE_ANON, TB_HEAD(1), NULL },
+		{ 0x7f0000200000, 4096, 1, LT_KIND_INDIRECT, LT_MAP_PRIVATE_ANON, TB_HEAD(0), NULL },
+	};
+	struct test_snap s = lt_test_small;
+	s.with_mappings = true;
+	s.mappings = loop;
+	s.nmappings = 2;
+	build(&s, 0);
+	assert_int_equal(recs.nmaps, 1);
+	assert_true(recs.maps[0].bytes == 8192 && recs.maps[0].count == 2);
+	assert_true(recs.maps[0].indirect_bytes == 0);
+	assert_true(recs.map_kind_bytes[LT_KIND_INDIRECT] == 8192);
+}
+
 static void test_small_snapshot(void **state)
 {
 	build(&lt_test_small, 0);
@@ -206,6 +290,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_small_snapshot, teardown),
+		cmocka_unit_test_teardown(test_mapping_records, teardown),
+		cmocka_unit_test_teardown(test_mapping_head_cycle, teardown),
 		cmocka_unit_test_teardown(test_sort_ties, teardown),
 		cmocka_unit_test_teardown(test_merge_when_cut, teardown),
 		cmocka_unit_test_teardown(test_indirect_chains, teardown),

@@ -171,6 +171,129 @@ static void test_memory_section(void **state)
 	assert_string_equal(err, "MEMORY section: 32 bytes, expected 40");
 }
 
+/* The optional MAPPINGS section (track_mmap): read when present, with
+ * paths and heads; absent in older files. */
+static const struct test_mapping good_mappings[] = {
+	{ 0x7f1000000000, 8192, 1, LT_KIND_DEFINITE, LT_MAP_PRIVATE_ANON, 0, NULL },
+	{ 0x7f1000004000, 4096, 2, LT_KIND_INDIRECT, LT_MAP_SHARED_FILE, TB_HEAD(0), "/tmp/a b" },
+	{ 0x7f1000008000, 12288, 3, LT_KIND_REACHABLE, LT_MAP_PRIVATE_FILE, 0, "/lib/x.so" },
+};
+
+static void test_mappings_section(void **state)
+{
+	struct test_snap s = lt_test_small;
+	assert_int_equal(parse(), 0);
+	assert_false(snap.has_mappings);
+	assert_int_equal(snap.nmappings, 0);
+	lt_snapshot_free(&snap);
+	s.with_mappings = true;
+	s.mappings = good_mappings;
+	s.nmappings = 3;
+	s.mappings_dropped = 7;
+	tw_snapshot(&w, &s);
+	assert_int_equal(parse(), 0);
+	assert_true(snap.has_mappings);
+	assert_int_equal(snap.nmappings, 3);
+	assert_int_equal(snap.mappings_dropped, 7);
+	assert_int_equal(snap.nblocks, 6);
+	assert_true(snap.mappings[0].addr == 0x7f1000000000);
+	assert_int_equal(snap.mappings[0].size, 8192);
+	assert_int_equal(snap.mappings[0].kind, LT_KIND_DEFINITE);
+	assert_int_equal(snap.mappings[0].type, LT_MAP_PRIVATE_ANON);
+	assert_string_equal(snap.mappings[0].path, "");
+	assert_int_equal(snap.mappings[0].head, LT_NO_HEAD);
+	assert_int_equal(snap.mappings[1].head, 0);
+	assert_string_equal(snap.mappings[1].path, "/tmp/a b");
+	assert_string_equal(snap.mappings[2].path, "/lib/x.so");
+	assert_int_equal(snap.mappings[2].stack_id, 3);
+	/* No mappings at all is a valid, present section. */
+	lt_snapshot_free(&snap);
+	s.nmappings = 0;
+	tw_snapshot(&w, &s);
+	assert_int_equal(parse(), 0);
+	assert_true(snap.has_mappings);
+	assert_int_equal(snap.nmappings, 0);
+}
+
+static void expect_mapping_error(const struct test_mapping *m, const char *want)
+{
+	struct test_snap s = lt_test_small;
+	struct test_mapping list[2] = { good_mappings[0], *m };
+	s.with_mappings = true;
+	s.mappings = list;
+	s.nmappings = 2;
+	tw_snapshot(&w, &s);
+	expect_error(want);
+}
+
+static void test_mapping_values(void **state)
+{
+	struct test_mapping m = good_mappings[2];
+	m.kind = 5;
+	expect_mapping_error(&m, "MAPPINGS section: mapping 1 has unknown kind 5");
+	m = good_mappings[2];
+	m.type = 0;
+	expect_mapping_error(&m, "MAPPINGS section: mapping 1 has unknown type 0");
+	m.type = 5;
+	expect_mapping_error(&m, "MAPPINGS section: mapping 1 has unknown type 5");
+	m = good_mappings[2];
+	m.stack_id = 9;
+	expect_mapping_error(&m, "mapping 1 refers to stack id 9, which is not in the STACKS section");
+	m = good_mappings[2];
+	m.head = TB_HEAD(0);
+	expect_mapping_error(&m, "mapping 1 has a head but is not indirectly lost");
+	m = good_mappings[1];
+	m.head = TB_HEAD(1);
+	expect_mapping_error(&m, "mapping 1 has head 1 (expected a mapping index below 2, not its own)");
+	m.head = TB_HEAD(2);
+	expect_mapping_error(&m, "mapping 1 has head 2");
+	m = good_mappings[0];
+	m.path = "/etc/x";
+	expect_mapping_error(&m, "mapping 1: an anonymous mapping has a path");
+	m = good_mappings[0];
+	m.addr = UINT64_MAX - 4095;
+	m.size = 8192;
+	expect_mapping_error(&m, "mapping 1: range wraps around");
+}
+
+/* Counts, reserved bytes, padding and lengths of the MAPPINGS section. */
+static void test_mapping_layout(void **state)
+{
+	struct test_snap s = lt_test_small;
+	s.with_mappings = true;
+	s.mappings = good_mappings;
+	s.nmappings = 3;
+	tw_snapshot(&w, &s);
+	size_t first = tw_off_mappings + 16 + 16;
+	/* reserved */
+	w.buf[first + 28] = 1;
+	expect_error("MAPPINGS section: mapping 0: reserved field is not zero");
+	w.buf[first + 28] = 0;
+	/* a count beyond the payload */
+	tw_patch_u64(&w, tw_off_mappings + 16, 1000);
+	expect_error("truncated: MAPPINGS section: 1000 mappings need at least 32 bytes each");
+	/* a count below the entries: bytes left over */
+	tw_patch_u64(&w, tw_off_mappings + 16, 2);
+	expect_error("MAPPINGS section: 48 bytes after the last mapping");
+	tw_patch_u64(&w, tw_off_mappings + 16, 3);
+	/* a path with a NUL byte, and padding that is not zero (mapping 1's
+	 * path "/tmp/a b" is 8 bytes: mapping 2's path "/lib/x.so" is 9,
+	 * padded with 7 zero bytes) */
+	size_t second = first + 32;
+	w.buf[second + 32 + 2] = '\0';
+	expect_error("MAPPINGS section: mapping 1: path contains a NUL byte");
+	w.buf[second + 32 + 2] = 'm';
+	size_t third = second + 32 + 8;
+	w.buf[third + 32 + 9] = 'x';
+	expect_error("MAPPINGS section: mapping 2: padding is not zero");
+	w.buf[third + 32 + 9] = 0;
+	/* a path longer than the section */
+	w.buf[third + 22] = 200;
+	expect_error("truncated: MAPPINGS section: mapping 2 needs 232 bytes, 48 left");
+	w.buf[third + 22] = 9;
+	assert_int_equal(parse(), 0);
+}
+
 static void test_empty_lists(void **state)
 {
 	struct test_snap s = { .pid = 1 };
@@ -504,6 +627,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sparse_stack_ids, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_section_skipped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_memory_section, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mappings_section, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mapping_values, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mapping_layout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_empty_lists, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_every_prefix_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncation_message, setup, teardown),

@@ -1,0 +1,352 @@
+#!/usr/bin/env python3
+"""Mapping leaks (track_mmap): each scenario of mappings.c runs under the
+tracer and its report must be exactly the expected one: mapping records
+(bytes, mapping counts, type and path, verdict, frames), MAPPING SUMMARY,
+heap records and ERROR SUMMARY; the JSON and XML reports must agree. With
+track_mmap=no the program's mappings are roots again, as in valgrind.
+
+    check_mappings.py --leaktrace build/leaktrace --outdir DIR -- PROGRAM
+
+Lines are compared without the ==PID== prefix, blank lines and frame
+addresses; frames outside mappings.c keep their function and file but
+not their line. Exit status 0 pass, 1 fail.
+"""
+
+import argparse
+import glob
+import json
+import os
+import re
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+TIMEOUT = 60
+ZERO_HEAP = ['HEAP SUMMARY:',
+             'in use at exit: 0 bytes in 0 blocks',
+             'total heap usage: 0 allocs, 0 frees, 0 bytes allocated',
+             'All heap blocks were freed -- no leaks are possible']
+MMAP = 'at mmap (interpose.c)'
+
+
+def summary(total, definite, indirect, possible, reachable, types):
+    """MAPPING SUMMARY lines: (bytes, count) pairs."""
+    def line(label, bc):
+        return '%s: %s bytes in %d mappings' % (label, format(bc[0], ','), bc[1])
+    out = ['MAPPING SUMMARY:', line('in use at exit', total),
+           line('definitely lost', definite), line('indirectly lost', indirect),
+           line('possibly lost', possible), line('still reachable', reachable)]
+    names = ['private anonymous', 'shared anonymous', 'private file-backed',
+             'shared file-backed']
+    return out + [line(n, t) for n, t in zip(names, types)]
+
+
+def errors(n):
+    return ['For lists of detected and suppressed errors, rerun with: -s',
+            'ERROR SUMMARY: %d errors from %d contexts (suppressed: 0 from 0)' % (n, n)]
+
+
+Z = (0, 0)
+SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'mappings.c')
+
+
+def by(fn, text, nth=None):
+    """The frame line of a call in mappings.c: the line where the
+    statement holding text starts (gcc's line for the call at -O0)."""
+    with open(SOURCE) as f:
+        lines = f.read().splitlines()
+    hits = [i + 1 for i, l in enumerate(lines) if text in l]
+    if (nth is None and len(hits) != 1) or (nth is not None and nth >= len(hits)):
+        raise SystemExit('mappings.c: %r found %d times' % (text, len(hits)))
+    return 'by %s (mappings.c:%d)' % (fn, hits[nth or 0])
+
+
+def expected(dirname):
+    """scenario -> (expected lines, exit errors)."""
+    priv = dirname + '/private.dat'
+    shared = dirname + '/shared.dat'
+    return {
+        'private-anon': ZERO_HEAP + [
+            '4,096 bytes in 1 mappings (private anonymous) are still reachable in mapping record 1 of 2',
+            MMAP, by('map_anon', 'void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,', 0), by('private_anon', 'kept[0] = map_anon(PAGE, 0);', 0),
+            by('main', 'private_anon();'),
+            '8,192 bytes in 1 mappings (private anonymous) are definitely lost in mapping record 2 of 2',
+            MMAP, by('map_anon', 'void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,', 0), by('private_anon', 'void *lost = map_anon(2 * PAGE, 0);'),
+            by('main', 'private_anon();'),
+        ] + summary((12288, 2), (8192, 1), Z, Z, (4096, 1), [(12288, 2), Z, Z, Z]) + errors(1),
+        'shared-anon': ZERO_HEAP + [
+            '12,288 bytes in 1 mappings (shared anonymous) are definitely lost in mapping record 1 of 1',
+            MMAP, by('map_anon', 'void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,', 0), by('shared_anon', 'void *lost = map_anon(3 * PAGE, 1);'),
+            by('main', 'shared_anon();'),
+        ] + summary((12288, 1), (12288, 1), Z, Z, Z, [Z, (12288, 1), Z, Z]) + errors(1),
+        'private-file': ZERO_HEAP + [
+            '8,192 bytes in 1 mappings (private file-backed %s) are definitely lost in mapping record 1 of 1' % priv,
+            MMAP, by('map_file', 'void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, shared'), by('private_file', 'void *p = map_file(path, PAGE + 100, 0);'),
+            by('main', 'private_file(dir);'),
+        ] + summary((8192, 1), (8192, 1), Z, Z, Z, [Z, Z, (8192, 1), Z]) + errors(1),
+        'shared-file': ZERO_HEAP + [
+            '4,096 bytes in 1 mappings (shared file-backed %s) are still reachable in mapping record 1 of 1' % shared,
+            MMAP, by('map_file', 'void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, shared'), by('shared_file', 'kept[1] = map_file(path, PAGE, 1);'),
+            by('main', 'shared_file(dir);'),
+        ] + summary((4096, 1), Z, Z, Z, (4096, 1), [Z, Z, Z, (4096, 1)]) + errors(0),
+        # 5 pages, page 2 and page 4 unmapped: pages 0-1 kept, page 3 lost.
+        'partial': ZERO_HEAP + [
+            '4,096 bytes in 1 mappings (private anonymous) are definitely lost in mapping record 1 of 2',
+            MMAP, by('map_anon', 'void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,', 0), by('partial', 'char *p = map_anon(5 * PAGE, 0);'),
+            by('main', 'partial();'),
+            '8,192 bytes in 1 mappings (private anonymous) are still reachable in mapping record 2 of 2',
+            MMAP, by('map_anon', 'void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,', 0), by('partial', 'char *p = map_anon(5 * PAGE, 0);'),
+            by('main', 'partial();'),
+        ] + summary((12288, 2), (4096, 1), Z, Z, (8192, 1), [(12288, 2), Z, Z, Z]) + errors(1),
+        # Moved and grown to 4 pages: the mremap's stack, nothing left behind.
+        'remap-move': ZERO_HEAP + [
+            '16,384 bytes in 1 mappings (private anonymous) are still reachable in mapping record 1 of 1',
+            'at mremap (interpose.c)', by('remap_move', 'char *q = mremap(p, PAGE, 4 * PAGE, MREMAP_MAYMOVE'),
+            by('main', 'remap_move();'),
+        ] + summary((16384, 1), Z, Z, Z, (16384, 1), [(16384, 1), Z, Z, Z]) + errors(0),
+        'remap-grow': ZERO_HEAP + [
+            '8,192 bytes in 1 mappings (private anonymous) are still reachable in mapping record 1 of 1',
+            'at mremap (interpose.c)', by('remap_grow', 'char *q = mremap(p, PAGE, 2 * PAGE, 0);'),
+            by('main', 'remap_grow();'),
+        ] + summary((8192, 1), Z, Z, Z, (8192, 1), [(8192, 1), Z, Z, Z]) + errors(0),
+        # 4 pages; pages 1-2 replaced by a shared mapping (MAP_FIXED).
+        'fixed-overlap': ZERO_HEAP + [
+            '4,096 bytes in 1 mappings (private anonymous) are still reachable in mapping record 1 of 3',
+            MMAP, by('map_anon', 'void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,', 0), by('fixed_overlap', 'char *p = map_anon(4 * PAGE, 0);'),
+            by('main', 'fixed_overlap();'),
+            '4,096 bytes in 1 mappings (private anonymous) are definitely lost in mapping record 2 of 3',
+            MMAP, by('map_anon', 'void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,', 0), by('fixed_overlap', 'char *p = map_anon(4 * PAGE, 0);'),
+            by('main', 'fixed_overlap();'),
+            '8,192 bytes in 1 mappings (shared anonymous) are definitely lost in mapping record 3 of 3',
+            MMAP, by('fixed_overlap', 'void *q = mmap(p + PAGE, 2 * PAGE'), by('main', 'fixed_overlap();'),
+        ] + summary((16384, 3), (12288, 2), Z, Z, (4096, 1), [(8192, 2), (8192, 1), Z, Z]) + errors(2),
+        'chain': [
+            'HEAP SUMMARY:', 'in use at exit: 24 bytes in 1 blocks',
+            'total heap usage: 1 allocs, 0 frees, 24 bytes allocated',
+            '24 bytes in 1 blocks are indirectly lost in loss record 1 of 1',
+            'at malloc (interpose.c)', by('chain', 'outer[1] = malloc(24);'), by('main', 'chain();'),
+            '4,096 bytes in 1 mappings (private anonymous) are still reachable in mapping record 1 of 3',
+            MMAP, by('map_anon', 'void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,', 0), by('chain', 'char *guard = map_anon(PAGE, 0);'),
+            by('main', 'chain();'),
+            '8,192 bytes in 1 mappings (private anonymous) are indirectly lost in mapping record 2 of 3',
+            MMAP, by('map_anon', 'void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,', 0), by('chain', 'outer[0] = map_anon(2 * PAGE, 0);'),
+            by('main', 'chain();'),
+            '12,288 (4,096 direct, 8,192 indirect) bytes in 1 mappings (private anonymous) are definitely lost in mapping record 3 of 3',
+            MMAP, by('map_anon', 'void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,', 0), by('chain', 'void **outer = map_anon(PAGE, 0);'),
+            by('main', 'chain();'),
+            'LEAK SUMMARY:', 'definitely lost: 0 bytes in 0 blocks',
+            'indirectly lost: 24 bytes in 1 blocks', 'possibly lost: 0 bytes in 0 blocks',
+            'still reachable: 0 bytes in 0 blocks', 'suppressed: 0 bytes in 0 blocks',
+        ] + summary((16384, 3), (4096, 1), (8192, 1), Z, (4096, 1), [(16384, 3), Z, Z, Z]) + errors(1),
+    }
+
+
+# With track_mmap=no the mappings are roots: the heap block the lost
+# mapping points to is reachable, and nothing is said about mappings.
+UNTRACKED_CHAIN = [
+    'HEAP SUMMARY:', 'in use at exit: 24 bytes in 1 blocks',
+    'total heap usage: 1 allocs, 0 frees, 24 bytes allocated',
+    '24 bytes in 1 blocks are still reachable in loss record 1 of 1',
+    'at malloc (interpose.c)', by('chain', 'outer[1] = malloc(24);'), by('main', 'chain();'),
+    'LEAK SUMMARY:', 'definitely lost: 0 bytes in 0 blocks',
+    'indirectly lost: 0 bytes in 0 blocks', 'possibly lost: 0 bytes in 0 blocks',
+    'still reachable: 24 bytes in 1 blocks', 'suppressed: 0 bytes in 0 blocks',
+] + errors(0)
+
+def mapping_part(lines):
+    """The mapping records with their frames, and the MAPPING SUMMARY."""
+    out, keep = [], False
+    for line in lines:
+        if ' mappings (' in line or line == 'MAPPING SUMMARY:':
+            keep = True
+        elif not re.match(r'^(at|by) ', line) and not line.endswith(' mappings'):
+            keep = False
+        if keep:
+            out.append(line)
+    return out
+
+
+def threads_expected():
+    # --num-callers=3: the frames below the worker are the C library's.
+    return [
+        '16,384 bytes in 4 mappings (private anonymous) are definitely lost in mapping record 1 of 1',
+        MMAP, by('map_anon', 'void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,', 0),
+        by('worker', 'void *lost = map_anon(PAGE, 0);', 0),
+    ] + summary((16384, 4), (16384, 4), Z, Z, Z, [(16384, 4), Z, Z, Z])
+
+
+def fork_expected():
+    """(parent's, child's) mapping parts."""
+    inherited = [
+        MMAP, by('map_anon', 'void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,', 0),
+        by('forked', 'void *lost = map_anon(PAGE, 0);', 1), by('main', 'forked();')]
+    parent = ['4,096 bytes in 1 mappings (private anonymous) are definitely lost in mapping record 1 of 1'] + \
+        inherited + summary((4096, 1), (4096, 1), Z, Z, Z, [(4096, 1), Z, Z, Z])
+    child = ['4,096 bytes in 1 mappings (private anonymous) are definitely lost in mapping record 1 of 2'] + \
+        inherited + [
+            '8,192 bytes in 1 mappings (private anonymous) are definitely lost in mapping record 2 of 2',
+            MMAP, by('map_anon', 'void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,', 0),
+            by('forked', 'void *mine = map_anon(2 * PAGE, 0);'), by('main', 'forked();'),
+        ] + summary((12288, 2), (12288, 2), Z, Z, Z, [(12288, 2), Z, Z, Z])
+    return parent, child
+
+
+FRAME = re.compile(r'^(at|by) 0x[0-9A-F]+: (.*?)(?: \(([^():]+)(?::(\d+))?\))?$')
+
+
+def normalise(text):
+    """The report's lines from HEAP SUMMARY on, as the table above has them."""
+    out = []
+    started = False
+    for raw in text.splitlines():
+        m = re.match(r'^==\d+== ?(.*)$', raw)
+        if not m:
+            continue
+        line = m.group(1).strip()
+        if line.startswith('HEAP SUMMARY'):
+            started = True
+        if not started or not line:
+            continue
+        f = FRAME.match(line)
+        if f:
+            where, fn, src, lineno = f.groups()
+            if fn == 'mmap64':
+                fn = 'mmap'       # the same function with 64-bit offsets
+            if src == 'mappings.c' and lineno:
+                line = '%s %s (%s:%s)' % (where, fn, src, lineno)
+            else:
+                line = '%s %s (%s)' % (where, fn, src)
+        out.append(line)
+    return out
+
+
+class Checker:
+    def __init__(self):
+        self.failed = 0
+
+    def expect(self, label, ok, detail=''):
+        print('[%s] %s' % ('PASS' if ok else 'FAIL', label))
+        if not ok:
+            self.failed += 1
+            for line in str(detail).splitlines():
+                print('       ' + line)
+        return ok
+
+
+def diff(want, got):
+    import difflib
+    return '\n'.join(difflib.unified_diff(want, got, 'expected', 'got', lineterm=''))
+
+
+def run(args, prog, scenario, outdir, extra):
+    log = os.path.join(outdir, scenario + '.txt')
+    js = os.path.join(outdir, scenario + '.json')
+    xml = os.path.join(outdir, scenario + '.xml')
+    env = dict(os.environ, LC_ALL='C')
+    for k in ('LD_PRELOAD', 'LEAKTRACE_OPTIONS'):
+        env.pop(k, None)
+    argv = [args.leaktrace, '--show-leak-kinds=all', '--log-file=' + log,
+            '--json-file=' + js, '--xml-file=' + xml] + extra + \
+           ['--', prog, scenario, outdir]
+    p = subprocess.run(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=TIMEOUT)
+    with open(log) as f:
+        text = f.read()
+    return p.returncode, p.stderr.decode(errors='replace'), text, js, xml
+
+
+def check_json(c, scenario, js, want):
+    with open(js) as f:
+        rep = json.load(f)
+    maps = rep.get('mappings')
+    if not c.expect(scenario + ': JSON has the mappings', maps is not None):
+        return
+    msgs = [r['message'] for r in maps['records']]
+    want_msgs = [l for l in want if ' mappings (' in l]
+    c.expect(scenario + ': JSON mapping records', msgs == want_msgs, diff(want_msgs, msgs))
+    total = sum(r['direct_bytes'] for r in maps['records'])
+    c.expect(scenario + ': JSON in_use_bytes', total == maps['in_use_bytes'],
+             '%d != %d' % (total, maps['in_use_bytes']))
+    for r in maps['records']:
+        file_backed = r['type'] in ('private-file', 'shared-file')
+        c.expect(scenario + ': JSON record %d path' % r['index'],
+                 (r['path'] is not None) == file_backed, r)
+
+
+def check_xml(c, scenario, xml, want):
+    kinds = {'private anonymous': 'Leak_MmapPrivateAnon', 'shared anonymous': 'Leak_MmapSharedAnon',
+             'private file-backed': 'Leak_MmapPrivateFile',
+             'shared file-backed': 'Leak_MmapSharedFile'}
+    root = ET.parse(xml).getroot()
+    got = []
+    for e in root.findall('error'):
+        kind = e.findtext('kind')
+        if kind.startswith('Leak_Mmap'):
+            got.append((kind, e.find('xwhat').findtext('text')))
+    want_pairs = []
+    for l in want:
+        m = re.search(r' mappings \((private anonymous|shared anonymous|'
+                      r'private file-backed|shared file-backed)', l)
+        if m:
+            want_pairs.append((kinds[m.group(1)], l))
+    c.expect(scenario + ': XML mapping errors', got == want_pairs,
+             diff([repr(x) for x in want_pairs], [repr(x) for x in got]))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--leaktrace', required=True)
+    ap.add_argument('--outdir', required=True)
+    ap.add_argument('prog', nargs=argparse.REMAINDER)
+    args = ap.parse_args()
+    prog = [a for a in args.prog if a != '--'][0]
+    outdir = os.path.abspath(args.outdir)
+    os.makedirs(outdir, exist_ok=True)
+    c = Checker()
+    for scenario, want in expected(outdir).items():
+        rc, err, text, js, xml = run(args, prog, scenario, outdir, [])
+        got = normalise(text)
+        c.expect(scenario + ': program ran', rc == 0, err)
+        c.expect(scenario + ': text report', got == want, diff(want, got))
+        check_json(c, scenario, js, want)
+        check_xml(c, scenario, xml, want)
+    rc, err, text, js, xml = run(args, prog, 'chain', outdir, ['--track-mmap=no'])
+    got = normalise(text)
+    c.expect('track_mmap=no: mappings are roots', got == UNTRACKED_CHAIN,
+             diff(UNTRACKED_CHAIN, got))
+    with open(js) as f:
+        c.expect('track_mmap=no: no mappings in JSON', 'mappings' not in json.load(f))
+    # Threads and a signal handler mapping at once: no deadlock, no update
+    # lost.
+    rc, err, text, js, xml = run(args, prog, 'threads', outdir, ['--num-callers=3'])
+    got = mapping_part(normalise(text))
+    want = threads_expected()
+    c.expect('threads: program ran', rc == 0, err)
+    c.expect('threads: mapping records and summary', got == want, diff(want, got))
+    # fork: each process reports its own mappings, the child the parent's too.
+    log = os.path.join(outdir, 'fork.%p.txt')
+    env = dict(os.environ, LC_ALL='C')
+    env.pop('LD_PRELOAD', None)
+    env.pop('LEAKTRACE_OPTIONS', None)
+    for old in glob.glob(os.path.join(outdir, 'fork.*.txt')):
+        os.unlink(old)
+    p = subprocess.run([args.leaktrace, '--log-file=' + log, '--', prog, 'fork', outdir],
+                       env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=TIMEOUT)
+    parts = []
+    for f in sorted(glob.glob(os.path.join(outdir, 'fork.*.txt'))):
+        with open(f) as fh:
+            parts.append(mapping_part(normalise(fh.read())))
+    parent, child = fork_expected()
+    c.expect('fork: program ran', p.returncode == 0, p.stderr.decode(errors='replace'))
+    c.expect('fork: two reports, the parent\'s and the child\'s',
+             sorted(parts) == sorted([parent, child]),
+             '\n\n'.join(diff(parent if i == 0 else child, x) for i, x in enumerate(parts)))
+    # Mapping errors count for the exit status.
+    rc, err, text, js, xml = run(args, prog, 'shared-anon', outdir, ['--error-exitcode=7'])
+    c.expect('a lost mapping is an error for error_exitcode', rc == 7, 'exit %s' % rc)
+    print('%d checks failed' % c.failed)
+    return 1 if c.failed else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
