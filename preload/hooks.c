@@ -58,8 +58,14 @@ static void lt_at_exit(void *unused)
 	_exit((int)lt_opts.error_exitcode);
 }
 
+bool lt_claim_final_report(void)
+{
+	return !atomic_flag_test_and_set(&exit_reported);
+}
+
 static void after_fork_in_child(void)
 {
+	lt_death_after_fork();
 	/* Locks held by threads that do not exist in the child. */
 	lt_modules_after_fork();
 	lt_report_after_fork();
@@ -85,6 +91,7 @@ __attribute__((constructor)) static void lt_start(int argc, char **argv, char **
 	pthread_atfork(NULL, NULL, after_fork_in_child);
 	__cxa_atexit(lt_at_exit, NULL, NULL);
 	lt_ondemand_init();
+	lt_death_init();
 	lt_config_scrub_environment();
 	lt_self.depth--;
 }

@@ -312,6 +312,32 @@ void lt_ondemand_init(void) LT_HIDDEN;
 /* The program installs a handler for sig: if it is the report signal,
  * reports on demand stop (said once). Returns whether it was. */
 bool lt_ondemand_yield_signal(int sig) LT_HIDDEN;
+/* The report signal is the report's while this is true. */
+bool lt_ondemand_owns_signal(int sig) LT_HIDDEN;
+/* Shared with the final report (death.c): fork without glibc, and the
+ * frozen copy's work (scan, snapshot, exec of the reporter). */
+pid_t lt_raw_fork(void) LT_HIDDEN;
+struct ucontext_t;
+struct lt_world;
+void lt_report_in_copy(const struct ucontext_t *uc, enum lt_snap_reason reason, pid_t pid,
+		       pid_t ppid, uint32_t sequence, const struct lt_world *w) LT_HIDDEN;
+
+/* ---- the report at the other ways out (death.c) ---- */
+
+/* Cold: installs the handlers of the fatal signals left at SIG_DFL and
+ * the quick_exit report. */
+void lt_death_init(void) LT_HIDDEN;
+void lt_death_after_fork(void) LT_HIDDEN;
+/* The program's sigaction on a signal the final report or the report on
+ * demand holds: answered as if it held SIG_DFL. Returns false when glibc's
+ * sigaction should do the work. */
+bool lt_death_handles(int sig) LT_HIDDEN;
+bool lt_death_sigaction(int sig, const struct sigaction *act, struct sigaction *old,
+			int *rc) LT_HIDDEN;
+/* The one report of the end of the process: true for the first caller
+ * (false in a forked child with child_silent_after_fork). */
+bool lt_claim_final_report(void) LT_HIDDEN;
+
 /* sigaction as glibc has it, never our interposed one. */
 int lt_sigaction(int sig, const struct sigaction *act, struct sigaction *old) LT_HIDDEN;
 
