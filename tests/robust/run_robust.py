@@ -37,6 +37,7 @@ import time
 #   cli       run under the leaktrace command rather than LD_PRELOAD
 #   timeout   seconds per run
 A = 'alloc_contract'
+E = 'ends'
 SCENARIOS = {
     # the malloc family's contract
     'malloc-zero': (A, ['malloc-zero'], dict(main=(10, 1))),
@@ -49,6 +50,26 @@ SCENARIOS = {
     'valloc-pvalloc': (A, ['valloc-pvalloc'], dict(main=(17, 1))),
     'usable-size': (A, ['usable-size'], dict(main=(18, 1))),
     'errno-kept': (A, ['errno-kept'], dict(main=(19, 1))),
+    # every way out
+    'exit-underscore': (E, ['_exit'], dict(main=(21, 1), status='exit 4')),
+    'exit-underscore-upper': (E, ['_Exit'], dict(main=(22, 1), status='exit 5')),
+    'quick-exit': (E, ['quick_exit'], dict(main=(23, 1), status='exit 6')),
+    'abort': (E, ['abort'], dict(main=(24, 1), status='signal 6')),
+    'abort-core': (E, ['abort'], dict(main=(24, 1), status='signal 6 (core dumped)',
+                                      core=True)),
+    'sigterm': (E, ['sigterm'], dict(main=(25, 1), status='signal 15')),
+    'sigterm-threads': (E, ['sigterm-threads'], dict(main=(26, 1), status='signal 15')),
+    'segv': (E, ['segv'], dict(main=(27, 1), status='signal 11')),
+    'segv-core': (E, ['segv'], dict(main=(27, 1), status='signal 11 (core dumped)',
+                                    core=True)),
+    'segv-corrupt-heap': (E, ['segv-corrupt-heap'], dict(main=(28, 1), status='signal 11')),
+    'own-handler-exit': (E, ['own-handler-exit'], dict(main=(30, 1), status='exit 9')),
+    'handler-reraise': (E, ['handler-reraise'], dict(main=(31, 1), status='signal 15')),
+    'sigterm-ignored': (E, ['sigterm-ignored'], dict(main=(32, 1))),
+    'atexit-alloc': (E, ['atexit-alloc'], dict(main=(33, 1))),
+    'late-destructor': (E, ['late-destructor'], dict(main=(34, 1))),
+    'exit-threads-running': (E, ['exit-threads-running'], dict(main=(35, 1),
+                                                               status='exit 7')),
 }
 
 
@@ -206,16 +227,16 @@ def run_one(args, mode, prog, pargs, exp):
     os.makedirs(cwd)
     os.makedirs(reports)
     env = clean_env()
-    argv = [os.path.join(args.bindir, 'robust-' + prog)] + pargs
+    argv = [os.path.abspath(os.path.join(args.bindir, 'robust-' + prog))] + pargs
     if mode == 'traced':
         opts = exp.get('options', '')
         if not exp.get('stderr_report'):
             opts = 'log_file=%s/report.%%p.txt' % reports + (':' + opts if opts else '')
         if exp.get('cli'):
-            argv = [args.leaktrace] + (['--' + o.replace('_', '-') for o in opts.split(':')]
+            argv = [os.path.abspath(args.leaktrace)] + (['--' + o.replace('_', '-') for o in opts.split(':')]
                                        if opts else []) + ['--'] + argv
         else:
-            env['LD_PRELOAD'] = args.preload
+            env['LD_PRELOAD'] = os.path.abspath(args.preload)
             if opts:
                 env['LEAKTRACE_OPTIONS'] = opts
     out, err = os.path.join(base, 'stdout'), os.path.join(base, 'stderr')
