@@ -38,6 +38,7 @@ import time
 #   timeout   seconds per run
 A = 'alloc_contract'
 E = 'ends'
+P = 'procs'
 SCENARIOS = {
     # the malloc family's contract
     'malloc-zero': (A, ['malloc-zero'], dict(main=(10, 1))),
@@ -70,6 +71,18 @@ SCENARIOS = {
     'late-destructor': (E, ['late-destructor'], dict(main=(34, 1))),
     'exit-threads-running': (E, ['exit-threads-running'], dict(main=(35, 1),
                                                                status='exit 7')),
+    # processes
+    'fork': (P, ['fork'], dict(main=(41, 1), others=[(83, 2)])),
+    'fork-in-handler': (P, ['fork-in-handler'], dict(main=(43, 1), others=[(43, 1)])),
+    'fork-threads': (P, ['fork-threads'], dict(main=(44, 1), others=None)),
+    'vfork': (P, ['vfork'], dict(main=(45, 1))),
+    'posix-spawn': (P, ['posix-spawn'], dict(main=(46, 1))),
+    'system-popen': (P, ['system-popen'], dict(main=(47, 1))),
+    # exec removes the tracer from the environment: no report, unless
+    # trace_children, and then the last image's
+    'exec-chain': (P, ['exec-chain', '3'], dict(main=None)),
+    'exec-chain-traced': (P, ['exec-chain', '3'], dict(main=(50, 1),
+                                                      options='trace_children=yes')),
 }
 
 
