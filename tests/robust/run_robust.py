@@ -39,6 +39,7 @@ import time
 A = 'alloc_contract'
 E = 'ends'
 P = 'procs'
+T = 'threads'
 SCENARIOS = {
     # the malloc family's contract
     'malloc-zero': (A, ['malloc-zero'], dict(main=(10, 1))),
@@ -83,6 +84,11 @@ SCENARIOS = {
     'exec-chain': (P, ['exec-chain', '3'], dict(main=None)),
     'exec-chain-traced': (P, ['exec-chain', '3'], dict(main=(50, 1),
                                                       options='trace_children=yes')),
+    # threads
+    'tls-storm': (T, ['tls-storm'], dict(main=(61, 1))),
+    'thread-cancel': (T, ['cancel'], dict(main=(62, 1))),
+    'main-pthread-exit': (T, ['main-pthread-exit'], dict(main=(63, 1))),
+    'tiny-stacks': (T, ['tiny-stacks'], dict(main=(160, 20))),
 }
 
 
