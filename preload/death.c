@@ -46,6 +46,18 @@ static _Atomic pid_t own_pid;
  * frozen copy, only ends the process. */
 static atomic_bool dying;
 
+/* glibc's sigaction always hands the kernel its restorer, and the
+ * kernel gives the flag back to later queries. */
+#ifndef SA_RESTORER
+#define SA_RESTORER 0x04000000
+#endif
+
+static void remember_shown(int sig, const struct sigaction *act)
+{
+	shown[sig] = *act;
+	shown[sig].sa_flags |= SA_RESTORER;
+}
+
 static bool is_fatal_signal(int sig)
 {
 	for (size_t i = 0; i < sizeof(fatal_signals) / sizeof(fatal_signals[0]); i++)
@@ -272,20 +284,23 @@ bool lt_death_sigaction(int sig, const struct sigaction *act, struct sigaction *
 		/* The report signal's handler is the report's until the
 		 * program installs one (interpose.c): until then the program
 		 * sees what it set. */
-		if (act && !is_default(act))
-			return false;
-		if (old)
-			*old = shown[sig];
-		if (act)
-			shown[sig] = *act;
+		struct sigaction previous = shown[sig];
 		*rc = 0;
+		if (act && !is_default(act)) {
+			lt_ondemand_yield_signal(sig);
+			*rc = lt_sigaction(sig, act, NULL);
+		} else if (act) {
+			remember_shown(sig, act);
+		}
+		if (old && *rc == 0)
+			*old = previous;
 		return true;
 	}
 	if (atomic_load(&owned[sig])) {
 		if (old)
 			*old = shown[sig];
 		if (act && is_default(act)) {
-			shown[sig] = *act;
+			remember_shown(sig, act);
 		} else if (act) {
 			/* The program's handler, or SIG_IGN: really its own. */
 			atomic_store(&owned[sig], false);
@@ -304,7 +319,7 @@ bool lt_death_sigaction(int sig, const struct sigaction *act, struct sigaction *
 	struct sigaction previous;
 	*rc = install_ours(sig, &previous);
 	if (*rc == 0) {
-		shown[sig] = *act;
+		remember_shown(sig, act);
 		atomic_store(&owned[sig], true);
 		if (old)
 			*old = previous;
