@@ -40,6 +40,7 @@ A = 'alloc_contract'
 E = 'ends'
 P = 'procs'
 T = 'threads'
+S = 'signals'
 SCENARIOS = {
     # the malloc family's contract
     'malloc-zero': (A, ['malloc-zero'], dict(main=(10, 1))),
@@ -89,6 +90,12 @@ SCENARIOS = {
     'thread-cancel': (T, ['cancel'], dict(main=(62, 1))),
     'main-pthread-exit': (T, ['main-pthread-exit'], dict(main=(63, 1))),
     'tiny-stacks': (T, ['tiny-stacks'], dict(main=(160, 20))),
+    # signals
+    'handler-allocates': (S, ['handler-allocates'], dict(main=(71, 1))),
+    'own-report-signal': (S, ['own-report-signal'], dict(
+        main=(72, 1), log=['the program handles signal 12 itself'])),
+    'dispositions': (S, ['dispositions'], dict(
+        main=(73, 1), log=['the program handles signal 12 itself'])),
 }
 
 
