@@ -9,6 +9,7 @@
  * when it was copied. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -51,8 +52,11 @@ static void become_reporter(int snap_fd)
 			return;
 		syscall(SYS_close, snap_fd);
 	}
-	if (lt_stderr_fd >= 0 && lt_stderr_fd != 2)
-		syscall(SYS_dup2, lt_stderr_fd, 2);
+	int err_fd = lt_private_stderr();
+	if (err_fd < 0)
+		err_fd = (int)syscall(SYS_open, "/dev/null", O_WRONLY);
+	if (err_fd >= 0 && err_fd != 2)
+		syscall(SYS_dup2, err_fd, 2);
 	syscall(SYS_close_range, 4u, ~0u, 0u);
 
 	lt_strbuf_init(&sb, fd_arg, sizeof(fd_arg));
@@ -79,6 +83,7 @@ void lt_report_in_copy(const ucontext_t *uc, enum lt_snap_reason reason,
 	uintptr_t sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP] - RED_ZONE;
 
 	memcpy(regs, uc->uc_mcontext.gregs, sizeof(regs));
+	lt_as_reserve_release();   /* the copy's own address space */
 	lt_view_classify(w, &scan, &totals, sp, regs);
 	int fd = lt_open_snapshot_file();
 	if (fd < 0 || lt_snapshot_write(fd, &ctx, &scan, &totals) != 0) {

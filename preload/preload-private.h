@@ -238,6 +238,9 @@ bool lt_init_core(void) LT_HIDDEN;
 extern struct lt_options lt_opts LT_HIDDEN;
 extern unsigned lt_capture_depth LT_HIDDEN;  /* frames to record */
 extern int lt_stderr_fd LT_HIDDEN;           /* private copy of stderr */
+/* SIGNAL-SAFE: lt_stderr_fd while it still is our copy of stderr, else -1
+ * (the program closed it, and the number may name a file of its own). */
+int lt_private_stderr(void) LT_HIDDEN;
 extern char lt_tool_path[4096] LT_HIDDEN;
 
 /* Cold: reads LEAKTRACE_OPTIONS and LEAKTRACE_TOOL from envp; on a bad
@@ -303,6 +306,22 @@ char **lt_reporter_environment(void **mapping, size_t *mapping_size) LT_HIDDEN;
 void lt_fd_reserve_fill(void) LT_HIDDEN;
 int lt_open_reserved(const char *path, int flags, int mode) LT_HIDDEN;
 int lt_memfd_reserved(const char *name) LT_HIDDEN;
+/* Raises the soft descriptor limit to the hard one, for our descriptors
+ * above a limit the program lowered to be usable (posix_spawn refuses to
+ * dup2 them otherwise). True when it did; the caller restores *saved. */
+struct rlimit;
+bool lt_fd_limit_lift(struct rlimit *saved) LT_HIDDEN;
+
+/* Address space held back for the report (asreserve.c): a program that
+ * runs into RLIMIT_AS still gets its report. Reserved at start-up,
+ * released by the process (or the frozen copy) that makes the report. */
+void lt_as_reserve_init(void) LT_HIDDEN;
+void lt_as_reserve_release(void) LT_HIDDEN;
+
+/* Init: runs fn while every descriptor below the reserve is taken, so that
+ * what fn opens for good (libunwind's pipe) lands high in the table and
+ * never takes a number the program would have been given. */
+void lt_fd_call_high(void (*fn)(void)) LT_HIDDEN;
 /* Opens NAME ("maps", "mem", "cmdline") of the process's /proc entry in a way
  * that works after the main thread exited. */
 int lt_open_proc(const char *name, int flags) LT_HIDDEN;

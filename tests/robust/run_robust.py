@@ -41,6 +41,7 @@ E = 'ends'
 P = 'procs'
 T = 'threads'
 S = 'signals'
+L = 'limits'
 SCENARIOS = {
     # the malloc family's contract
     'malloc-zero': (A, ['malloc-zero'], dict(main=(10, 1))),
@@ -96,6 +97,13 @@ SCENARIOS = {
         main=(72, 1), log=['the program handles signal 12 itself'])),
     'dispositions': (S, ['dispositions'], dict(
         main=(73, 1), log=['the program handles signal 12 itself'])),
+    # limits and a hostile environment
+    'rlimit-as': (L, ['rlimit-as'], dict(main=(81, 1))),
+    'fds-closed': (L, ['fds-closed'], dict(main=(82, 1))),
+    'fd-table-full': (L, ['fd-table-full'], dict(main=(83, 1))),
+    'fd2-reused': (L, ['fd2-reused'], dict(main=(84, 1), stderr_report=True)),
+    'cwd-removed': (L, ['cwd-removed'], dict(main=(85, 1))),
+    'env-cleared': (L, ['env-cleared'], dict(main=(86, 1))),
 }
 
 
