@@ -104,6 +104,20 @@ SCENARIOS = {
     'fd2-reused': (L, ['fd2-reused'], dict(main=(84, 1), stderr_report=True)),
     'cwd-removed': (L, ['cwd-removed'], dict(main=(85, 1))),
     'env-cleared': (L, ['env-cleared'], dict(main=(86, 1))),
+    # C++
+    'cxx-bad-alloc': ('cxx', ['bad-alloc'], dict(main=(100, 1))),
+    'cxx-exceptions': ('cxx', ['exceptions'], dict(main=(100, 1))),
+    # pointers the tracer never saw
+    'preinit-blocks': ('foreign', ['early'], dict(main=(91, 1))),
+    'other-allocator': ('foreign', ['other-allocator'], dict(main=(92, 1))),
+    # stacks
+    'recursion-20000': ('deep', ['recursion'], dict(main=(16, 1))),
+    'garbage-frames': ('deep', ['garbage-frames'], dict(main=(93, 1))),
+    # modules
+    'dlopen-1000': ('dlopen_cycles', ['cycles', '{bindir}/robust-plugin.so'],
+                    dict(main=(32, 1))),
+    # scale
+    'ten-million-blocks': ('many', ['ten-million'], dict(main=(1000, 1000), timeout=120)),
 }
 
 
@@ -261,7 +275,9 @@ def run_one(args, mode, prog, pargs, exp):
     os.makedirs(cwd)
     os.makedirs(reports)
     env = clean_env()
-    argv = [os.path.abspath(os.path.join(args.bindir, 'robust-' + prog))] + pargs
+    bindir = os.path.abspath(args.bindir)
+    argv = [os.path.join(bindir, 'robust-' + prog)] + [a.replace('{bindir}', bindir)
+                                                       for a in pargs]
     if mode == 'traced':
         opts = exp.get('options', '')
         if not exp.get('stderr_report'):
