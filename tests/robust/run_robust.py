@@ -35,6 +35,8 @@ import time
 #   stderr_report  no log_file: the report must reach the original stderr
 #   core      allow core dumps (RLIMIT_CORE), so the core bit is compared
 #   cli       run under the leaktrace command rather than LD_PRELOAD
+#   traced_status  the wait status under the tracer when it differs on
+#             purpose (error_exitcode)
 #   timeout   seconds per run
 A = 'alloc_contract'
 E = 'ends'
@@ -72,6 +74,13 @@ SCENARIOS = {
     'sigterm-ignored': (E, ['sigterm-ignored'], dict(main=(32, 1))),
     'atexit-alloc': (E, ['atexit-alloc'], dict(main=(33, 1))),
     'late-destructor': (E, ['late-destructor'], dict(main=(34, 1))),
+    'sigterm-cli': (E, ['sigterm'], dict(main=(25, 1), status='signal 15', cli=True)),
+    'abort-cli': (E, ['abort'], dict(main=(24, 1), status='signal 6', cli=True)),
+    'exit-underscore-error-exitcode': (E, ['_exit'], dict(
+        main=(21, 1), status='exit 4', options='error_exitcode=42',
+        traced_status='exit 42')),
+    'sigterm-error-exitcode': (E, ['sigterm'], dict(
+        main=(25, 1), status='signal 15', options='error_exitcode=42')),
     'exit-threads-running': (E, ['exit-threads-running'], dict(main=(35, 1),
                                                                status='exit 7')),
     # processes
@@ -322,10 +331,15 @@ def check(args):
     want = exp.get('status', 'exit 0')
     c.expect('native run ends by %s' % want, describe(native['status']).startswith(want),
              describe(native['status']))
-    c.expect('same wait status natively and traced (%s)' % describe(native['status']),
-             native['status'] is not None and native['status'] == traced['status'],
-             'native: %s\ntraced: %s' % (describe(native['status']),
-                                         describe(traced['status'])))
+    if 'traced_status' in exp:
+        c.expect('traced run ends by %s' % exp['traced_status'],
+                 describe(traced['status']) == exp['traced_status'],
+                 describe(traced['status']))
+    else:
+        c.expect('same wait status natively and traced (%s)' % describe(native['status']),
+                 native['status'] is not None and native['status'] == traced['status'],
+                 'native: %s\ntraced: %s' % (describe(native['status']),
+                                             describe(traced['status'])))
     c.expect('same stdout', native['stdout'] == traced['stdout'],
              'native:\n%s\ntraced:\n%s' % (show(native['stdout']), show(traced['stdout'])))
     c.expect('same stderr (the tracer\'s own lines apart)',
