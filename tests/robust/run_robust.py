@@ -35,6 +35,7 @@ import time
 #   stderr_report  no log_file: the report must reach the original stderr
 #   core      allow core dumps (RLIMIT_CORE), so the core bit is compared
 #   cli       run under the leaktrace command rather than LD_PRELOAD
+#   env       extra environment of the traced run ({srcdir}: tests/robust)
 #   traced_status  the wait status under the tracer when it differs on
 #             purpose (error_exitcode)
 #   timeout   seconds per run
@@ -81,6 +82,10 @@ SCENARIOS = {
         traced_status='exit 42')),
     'sigterm-error-exitcode': (E, ['sigterm'], dict(
         main=(25, 1), status='signal 15', options='error_exitcode=42')),
+    'final-report-timeout': (E, ['sigterm'], dict(
+        main=None, status='signal 15', options='final_report_timeout=1',
+        env={'LEAKTRACE_TOOL': '{srcdir}/stuck_reporter.sh'},
+        log=['the final report did not finish within 1 s'])),
     'exit-threads-running': (E, ['exit-threads-running'], dict(main=(35, 1),
                                                                status='exit 7')),
     # processes
@@ -291,6 +296,8 @@ def run_one(args, mode, prog, pargs, exp):
         opts = exp.get('options', '')
         if not exp.get('stderr_report'):
             opts = 'log_file=%s/report.%%p.txt' % reports + (':' + opts if opts else '')
+        srcdir = os.path.dirname(os.path.abspath(__file__))
+        env.update({k: v.replace('{srcdir}', srcdir) for k, v in exp.get('env', {}).items()})
         if exp.get('cli'):
             argv = [os.path.abspath(args.leaktrace)] + (['--' + o.replace('_', '-') for o in opts.split(':')]
                                        if opts else []) + ['--'] + argv
