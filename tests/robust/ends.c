@@ -132,6 +132,40 @@ static int do_segv_corrupt_heap(int argc, char **argv)
 	return 1;
 }
 
+static void *crash_in_thread(void *arg)
+{
+	usleep(20000);
+	crash();
+	return NULL;
+}
+
+static int do_segv_in_thread(int argc, char **argv)
+{
+	pthread_t t;
+	leak(29);
+	start_churn(2);
+	pthread_create(&t, NULL, crash_in_thread, NULL);
+	pthread_join(t, NULL);
+	return 1;
+}
+
+/* Natively and traced, the kernel finds no stack to run a handler on: the
+ * process dies of SIGSEGV either way, and no report can be made. */
+__attribute__((noinline)) static unsigned long overflow(volatile char *up, unsigned long depth)
+{
+	volatile char frame[512];
+	frame[0] = up ? up[0] : 0;
+	if (depth == ~0ul)   /* never: the stack ends long before */
+		return 0;
+	return overflow(frame, depth + 1) + frame[1];
+}
+
+static int do_stack_overflow(int argc, char **argv)
+{
+	leak(36);
+	return (int)overflow(NULL, 0);
+}
+
 static void exit_from_handler(int sig)
 {
 	static const char msg[] = "program's SIGTERM handler: _exit(9)\n";
@@ -240,6 +274,8 @@ static const struct scenario scenarios[] = {
 	{ "sigterm-threads", do_sigterm_threads },
 	{ "segv", do_segv },
 	{ "segv-corrupt-heap", do_segv_corrupt_heap },
+	{ "segv-in-thread", do_segv_in_thread },
+	{ "stack-overflow", do_stack_overflow },
 	{ "own-handler-exit", do_own_handler_exit },
 	{ "handler-reraise", do_handler_reraise },
 	{ "sigterm-ignored", do_sigterm_ignored },

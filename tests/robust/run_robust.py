@@ -70,6 +70,8 @@ SCENARIOS = {
     'segv-core': (E, ['segv'], dict(main=(27, 1), status='signal 11 (core dumped)',
                                     core=True)),
     'segv-corrupt-heap': (E, ['segv-corrupt-heap'], dict(main=(28, 1), status='signal 11')),
+    'segv-in-thread': (E, ['segv-in-thread'], dict(main=(29, 1), status='signal 11')),
+    'stack-overflow': (E, ['stack-overflow'], dict(main=None, status='signal 11')),
     'own-handler-exit': (E, ['own-handler-exit'], dict(main=(30, 1), status='exit 9')),
     'handler-reraise': (E, ['handler-reraise'], dict(main=(31, 1), status='signal 15')),
     'sigterm-ignored': (E, ['sigterm-ignored'], dict(main=(32, 1))),
