@@ -71,6 +71,13 @@ static bool is_default(const struct sigaction *act)
 	return !(act->sa_flags & SA_SIGINFO) && act->sa_handler == SIG_DFL;
 }
 
+/* A vfork child (or a raw clone's) runs in our memory: it must not
+ * report, nor mark the process as dying. */
+static bool in_own_process(void)
+{
+	return (pid_t)syscall(SYS_getpid) == atomic_load(&own_pid);
+}
+
 static int64_t monotonic_ms(void)
 {
 	struct timespec ts;
@@ -120,8 +127,6 @@ static int wait_reporter(pid_t child)
 static int report_final(const ucontext_t *uc)
 {
 	int saved = errno, status = -1;
-	if ((pid_t)syscall(SYS_getpid) != atomic_load(&own_pid))
-		return -1;
 	if (!lt_claim_final_report())
 		return -1;
 	if (!lt_report_trylock())
@@ -165,7 +170,7 @@ static LT_NOINLINE int report_from_here(void)
 
 static LT_NOINLINE void report_and_exit(int status)
 {
-	if (enabled && !atomic_exchange(&dying, true)) {
+	if (enabled && in_own_process() && !atomic_exchange(&dying, true)) {
 		int report = report_from_here();
 		if (report != -1 || lt_opts.error_exitcode)
 			status = exit_status(status, report);
@@ -195,7 +200,7 @@ int __cxa_at_quick_exit(void (*fn)(void *), void *dso_handle);
 static void at_quick_exit_report(void *unused)
 {
 	(void)unused;
-	if (atomic_exchange(&dying, true))
+	if (!in_own_process() || atomic_exchange(&dying, true))
 		return;
 	int report = report_from_here();
 	if (lt_opts.error_exitcode && report != 0)
@@ -223,7 +228,7 @@ static void die_by(int sig)
 static void on_fatal_signal(int sig, siginfo_t *info, void *context)
 {
 	(void)info;
-	if (!atomic_exchange(&dying, true)) {
+	if (in_own_process() && !atomic_exchange(&dying, true)) {
 		int report = report_final(context);
 		(void)report;
 	}
