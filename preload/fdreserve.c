@@ -112,12 +112,18 @@ void lt_fd_call_high(void (*fn)(void))
 		fn();
 		return;
 	}
-	for (int fd = 0; fd < HIGH_FD; fd++)
+	/* Below a lower descriptor limit, room is left at its top for what
+	 * fn opens (libunwind: a pipe, two descriptors). */
+	int top = HIGH_FD;
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)HIGH_FD + 2)
+		top = rl.rlim_cur > 2 ? (int)rl.rlim_cur - 2 : 0;
+	for (int fd = 0; fd < top; fd++)
 		if (fd != filler && fcntl(fd, F_GETFD) < 0 && errno == EBADF &&
 		    dup3(filler, fd, O_CLOEXEC) == fd)
 			taken[fd / 64] |= 1ull << (fd % 64);
 	fn();
-	for (int fd = 0; fd < HIGH_FD; fd++)
+	for (int fd = 0; fd < top; fd++)
 		if (taken[fd / 64] & (1ull << (fd % 64)))
 			close(fd);
 	close(filler);

@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <pthread.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,11 @@ static atomic_flag exit_reported = ATOMIC_FLAG_INIT;
 static void keep_stderr(void)
 {
 	lt_stderr_fd = fcntl(2, F_DUPFD_CLOEXEC, 600);
+	/* Under a descriptor limit below that: near its top, still far from
+	 * the numbers the program is given first. */
+	struct rlimit rl;
+	if (lt_stderr_fd < 0 && getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur > 16)
+		lt_stderr_fd = fcntl(2, F_DUPFD_CLOEXEC, (int)rl.rlim_cur - 8);
 	if (lt_stderr_fd < 0)
 		lt_stderr_fd = fcntl(2, F_DUPFD_CLOEXEC, 3);
 	struct stat st;
