@@ -10,6 +10,7 @@ tracer's reports (log_file=DIR/report.%p.txt) must hold the exact
 and for the processes it forked.
 
     run_robust.py --list
+    run_robust.py ... selftest     checks that each kind of failure is seen
     run_robust.py --bindir DIR --preload LIB --leaktrace CLI --outdir DIR NAME
 
 Exit status 0 pass, 1 fail.
@@ -329,8 +330,8 @@ def run_one(args, mode, prog, pargs, exp):
     return seen
 
 
-def check(args):
-    prog, pargs, exp = SCENARIOS[args.name]
+def check(args, scenario=None):
+    prog, pargs, exp = scenario or SCENARIOS[args.name]
     shutil.rmtree(args.outdir, ignore_errors=True)
     os.makedirs(args.outdir)
     c = Check()
@@ -388,11 +389,43 @@ def check(args):
     return 1 if c.failed else 0
 
 
+# The runner's own test: each of these breaks one thing the checks look
+# at, and must fail.
+BROKEN = {
+    'no report where one is due': (E, ['sigterm'], dict(
+        main=(25, 1), status='signal 15', options='final_report=no')),
+    'wrong leak figure': (A, ['malloc-zero'], dict(main=(11, 1))),
+    'a status changed by the tracer': (E, ['_exit'], dict(
+        main=(21, 1), status='exit 4', options='error_exitcode=42')),
+    'a hang': (E, ['sigterm'], dict(
+        main=(25, 1), status='signal 15', timeout=2,
+        env={'LEAKTRACE_TOOL': '{srcdir}/stuck_reporter.sh'})),
+    'a tracer line on stderr': (A, ['malloc-zero'], dict(
+        main=(10, 1), options='raw_file=/nonexistent/dir/r.snap')),
+}
+
+
+def selftest(args):
+    failed = 0
+    base = args.outdir
+    for label, scenario in BROKEN.items():
+        args.outdir = os.path.join(base, re.sub(r'\W+', '-', label))
+        args.name = label
+        print('--- must fail: %s' % label)
+        rc = check(args, scenario)
+        print('[%s] the runner saw %s' % ('PASS' if rc else 'FAIL', label))
+        failed += rc == 0
+    print('selftest: %s' % ('FAIL' if failed else 'PASS'))
+    return 1 if failed else 0
+
+
 def main(argv):
     args = parse_args(argv)
     if args.list:
-        print('\n'.join(SCENARIOS))
+        print('\n'.join(list(SCENARIOS) + ['selftest']))
         return 0
+    if args.name == 'selftest':
+        return selftest(args)
     if not args.name or args.name not in SCENARIOS:
         print('run_robust.py: no scenario %r' % args.name, file=sys.stderr)
         return 2
