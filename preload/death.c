@@ -66,9 +66,11 @@ static bool is_fatal_signal(int sig)
 	return false;
 }
 
+/* sa_handler and sa_sigaction share their storage: 0 is SIG_DFL whatever
+ * the flags say, for the kernel as for glibc. */
 static bool is_default(const struct sigaction *act)
 {
-	return !(act->sa_flags & SA_SIGINFO) && act->sa_handler == SIG_DFL;
+	return act->sa_handler == SIG_DFL;
 }
 
 /* A vfork child (or a raw clone's) runs in our memory: it must not
@@ -285,6 +287,12 @@ bool lt_death_sigaction(int sig, const struct sigaction *act, struct sigaction *
 {
 	if (!lt_death_handles(sig))
 		return false;
+	/* act and old may be the same structure: read act first. */
+	struct sigaction wanted;
+	if (act) {
+		wanted = *act;
+		act = &wanted;
+	}
 	if (lt_ondemand_owns_signal(sig)) {
 		/* The report signal's handler is the report's until the
 		 * program installs one (interpose.c): until then the program

@@ -100,6 +100,11 @@ static int do_dispositions(int argc, char **argv)
 		signal(sig, SIG_DFL);
 		show_action(sig, "dfl");
 	}
+	/* SA_SIGINFO with a null handler is SIG_DFL too. */
+	struct sigaction info_dfl = { .sa_flags = SA_SIGINFO };
+	sigaction(SIGINT, &info_dfl, NULL);
+	show_action(SIGINT, "siginfo0");
+	signal(SIGINT, SIG_DFL);
 	errno = 0;
 	printf("signal(SIGKILL, handler): %s errno=%s\n",
 	       signal(SIGKILL, nothing) == SIG_ERR ? "SIG_ERR" : "accepted", err_name(errno));
