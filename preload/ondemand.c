@@ -68,7 +68,7 @@ static void become_reporter(int snap_fd)
 }
 
 void lt_report_in_copy(const ucontext_t *uc, enum lt_snap_reason reason,
-			   pid_t pid, pid_t ppid, uint32_t sequence, const struct lt_world *w)
+		       pid_t pid, pid_t ppid, uint32_t sequence, const struct lt_world *w)
 {
 	struct lt_scan_result scan = { 0 };
 	struct lt_snap_totals totals;
