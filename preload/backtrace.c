@@ -98,10 +98,18 @@ static void find_main_stack(void)
 	lt_maps_release(&maps);
 }
 
-void lt_backtrace_init(void)
+/* libunwind's first call opens the pipe it validates addresses with, for
+ * the life of the process: at the lowest free numbers, which the program
+ * would have been given next, unless these are taken meanwhile. */
+static void start_libunwind(void)
 {
 	/* Per-thread caches avoid the global cache's lock on every unwind. */
 	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+}
+
+void lt_backtrace_init(void)
+{
+	lt_fd_call_high(start_libunwind);
 	rule_cache = lt_os_map(sizeof(*rule_cache) * RULE_CACHE_SIZE);
 	main_tid = (pid_t)syscall(SYS_gettid);
 	find_main_stack();

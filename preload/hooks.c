@@ -4,6 +4,8 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <pthread.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -13,6 +15,8 @@
 #include "view.h"
 
 int lt_stderr_fd = -1;
+static dev_t stderr_dev;
+static ino_t stderr_ino;
 static atomic_flag exit_reported = ATOMIC_FLAG_INIT;
 
 /* A private copy of stderr, high in the fd table where programs rarely
@@ -21,9 +25,31 @@ static atomic_flag exit_reported = ATOMIC_FLAG_INIT;
 static void keep_stderr(void)
 {
 	lt_stderr_fd = fcntl(2, F_DUPFD_CLOEXEC, 600);
+	/* Under a descriptor limit below that: near its top, still far from
+	 * the numbers the program is given first. */
+	struct rlimit rl;
+	if (lt_stderr_fd < 0 && getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur > 16)
+		lt_stderr_fd = fcntl(2, F_DUPFD_CLOEXEC, (int)rl.rlim_cur - 8);
 	if (lt_stderr_fd < 0)
 		lt_stderr_fd = fcntl(2, F_DUPFD_CLOEXEC, 3);
+	struct stat st;
+	if (lt_stderr_fd >= 0 && fstat(lt_stderr_fd, &st) == 0) {
+		stderr_dev = st.st_dev;
+		stderr_ino = st.st_ino;
+	}
 	lt_fd_reserve_fill();
+}
+
+/* A program that closes every descriptor closes our copy too, and its
+ * number may then name a file of the program's: the report and our
+ * messages must not land in it. */
+int lt_private_stderr(void)
+{
+	struct stat st;
+	if (lt_stderr_fd < 0 || fstat(lt_stderr_fd, &st) != 0 || st.st_dev != stderr_dev ||
+	    st.st_ino != stderr_ino)
+		return -1;
+	return lt_stderr_fd;
 }
 
 int __cxa_atexit(void (*fn)(void *), void *arg, void *dso_handle);
@@ -66,8 +92,14 @@ void lt_exit_report_cancel(void)
 	atomic_flag_test_and_set(&exit_reported);
 }
 
+bool lt_claim_final_report(void)
+{
+	return !atomic_flag_test_and_set(&exit_reported);
+}
+
 static void after_fork_in_child(void)
 {
+	lt_death_after_fork();
 	/* Locks held by threads that do not exist in the child. */
 	lt_modules_after_fork();
 	lt_report_after_fork();
@@ -88,12 +120,14 @@ __attribute__((constructor)) static void lt_start(int argc, char **argv, char **
 	lt_self.depth++;
 	lt_config_load(envp);
 	keep_stderr();
+	lt_as_reserve_init();
 	lt_modules_refresh();
 	lt_static_tls_size();   /* asked now: a report may run in a signal handler */
 	pthread_atfork(NULL, NULL, after_fork_in_child);
 	lt_mappings_init();
 	__cxa_atexit(lt_at_exit, NULL, NULL);
 	lt_ondemand_init();
+	lt_death_init();
 	lt_config_scrub_environment();
 	lt_self.depth--;
 }

@@ -480,13 +480,33 @@ static inline bool installs_handler(const struct sigaction *act)
 
 LT_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
+	int rc;
+	if (lt_death_sigaction(sig, act, old, &rc))
+		return rc;
 	if (installs_handler(act))
 		lt_ondemand_yield_signal(sig);
 	return lt_sigaction(sig, act, old);
 }
 
+/* glibc's signal() is sigaction with BSD semantics; on a signal the final
+ * report holds it is made so here, for the program to see SIG_DFL. */
+static __sighandler_t signal_as_sigaction(int sig, __sighandler_t handler)
+{
+	struct sigaction act, old;
+	memset(&act, 0, sizeof(act));
+	act.sa_handler = handler;
+	sigemptyset(&act.sa_mask);
+	sigaddset(&act.sa_mask, sig);
+	act.sa_flags = SA_RESTART;
+	if (sigaction(sig, &act, &old) < 0)
+		return SIG_ERR;
+	return old.sa_handler;
+}
+
 LT_EXPORT __sighandler_t signal(int sig, __sighandler_t handler)
 {
+	if (handler != SIG_ERR && lt_death_handles(sig))
+		return signal_as_sigaction(sig, handler);
 	if (handler != SIG_DFL && handler != SIG_IGN && handler != SIG_ERR)
 		lt_ondemand_yield_signal(sig);
 	if (LT_UNLIKELY(!lt_real.signal) && !lt_resolve_real())

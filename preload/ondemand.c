@@ -9,6 +9,7 @@
  * when it was copied. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -30,7 +31,7 @@ static atomic_bool taken_over;    /* the program installed its own handler */
 
 /* fork without glibc: no atfork handlers (a paused thread may hold the
  * locks they take), and no signal to the parent when the child ends. */
-static pid_t raw_fork(void)
+pid_t lt_raw_fork(void)
 {
 	return (pid_t)syscall(SYS_clone, 0ul, NULL, NULL, NULL, 0ul);
 }
@@ -51,8 +52,11 @@ static void become_reporter(int snap_fd)
 			return;
 		syscall(SYS_close, snap_fd);
 	}
-	if (lt_stderr_fd >= 0 && lt_stderr_fd != 2)
-		syscall(SYS_dup2, lt_stderr_fd, 2);
+	int err_fd = lt_private_stderr();
+	if (err_fd < 0)
+		err_fd = (int)syscall(SYS_open, "/dev/null", O_WRONLY);
+	if (err_fd >= 0 && err_fd != 2)
+		syscall(SYS_dup2, err_fd, 2);
 	syscall(SYS_close_range, 4u, ~0u, 0u);
 
 	lt_strbuf_init(&sb, fd_arg, sizeof(fd_arg));
@@ -63,8 +67,8 @@ static void become_reporter(int snap_fd)
 		syscall(SYS_execve, lt_tool_path, argv, envp);
 }
 
-static void report_in_copy(const ucontext_t *uc, enum lt_snap_reason reason,
-			   pid_t pid, pid_t ppid, uint32_t sequence, const struct lt_world *w)
+void lt_report_in_copy(const ucontext_t *uc, enum lt_snap_reason reason,
+		       pid_t pid, pid_t ppid, uint32_t sequence, const struct lt_world *w)
 {
 	struct lt_scan_result scan = { 0 };
 	struct lt_snap_totals totals;
@@ -79,6 +83,7 @@ static void report_in_copy(const ucontext_t *uc, enum lt_snap_reason reason,
 	uintptr_t sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP] - RED_ZONE;
 
 	memcpy(regs, uc->uc_mcontext.gregs, sizeof(regs));
+	lt_as_reserve_release();   /* the copy's own address space */
 	lt_view_classify(w, &scan, &totals, sp, regs);
 	int fd = lt_open_snapshot_file();
 	if (fd < 0 || lt_snapshot_write(fd, &ctx, &scan, &totals) != 0) {
@@ -108,13 +113,13 @@ static void on_report_signal(int sig, siginfo_t *info, void *context)
 	pid_t pid = (pid_t)syscall(SYS_getpid), ppid = (pid_t)syscall(SYS_getppid);
 	uint32_t sequence = lt_next_report_sequence();
 	struct lt_world *w = lt_view_stop();
-	pid_t child = raw_fork();
+	pid_t child = lt_raw_fork();
 	if (child == 0) {
 		/* The copy forks once more and exits at once, so the parent
 		 * waits only for that and the reporter, orphaned, is reaped
 		 * by init rather than left as the program's child. */
-		if (raw_fork() == 0)
-			report_in_copy(context, reason, pid, ppid, sequence, w);
+		if (lt_raw_fork() == 0)
+			lt_report_in_copy(context, reason, pid, ppid, sequence, w);
 		syscall(SYS_exit_group, 0);
 	}
 	lt_view_resume(w);
@@ -171,6 +176,11 @@ void lt_ondemand_init(void)
 	report_signal = (int)lt_opts.report_signal;
 	if (lt_opts.interval)
 		start_interval_timer();
+}
+
+bool lt_ondemand_owns_signal(int sig)
+{
+	return report_signal && sig == report_signal;
 }
 
 /* The program installs a handler of its own: it keeps working, and we say

@@ -270,6 +270,9 @@ bool lt_api_checks_turned_off(void) LT_HIDDEN;
 extern struct lt_options lt_opts LT_HIDDEN;
 extern unsigned lt_capture_depth LT_HIDDEN;  /* frames to record */
 extern int lt_stderr_fd LT_HIDDEN;           /* private copy of stderr */
+/* SIGNAL-SAFE: lt_stderr_fd while it still is our copy of stderr, else -1
+ * (the program closed it, and the number may name a file of its own). */
+int lt_private_stderr(void) LT_HIDDEN;
 extern char lt_tool_path[4096] LT_HIDDEN;
 
 /* Cold: reads LEAKTRACE_OPTIONS and LEAKTRACE_TOOL from envp; on a bad
@@ -335,6 +338,22 @@ char **lt_reporter_environment(void **mapping, size_t *mapping_size) LT_HIDDEN;
 void lt_fd_reserve_fill(void) LT_HIDDEN;
 int lt_open_reserved(const char *path, int flags, int mode) LT_HIDDEN;
 int lt_memfd_reserved(const char *name) LT_HIDDEN;
+/* Raises the soft descriptor limit to the hard one, for our descriptors
+ * above a limit the program lowered to be usable (posix_spawn refuses to
+ * dup2 them otherwise). True when it did; the caller restores *saved. */
+struct rlimit;
+bool lt_fd_limit_lift(struct rlimit *saved) LT_HIDDEN;
+
+/* Address space held back for the report (asreserve.c): a program that
+ * runs into RLIMIT_AS still gets its report. Reserved at start-up,
+ * released by the process (or the frozen copy) that makes the report. */
+void lt_as_reserve_init(void) LT_HIDDEN;
+void lt_as_reserve_release(void) LT_HIDDEN;
+
+/* Init: runs fn while every descriptor below the reserve is taken, so that
+ * what fn opens for good (libunwind's pipe) lands high in the table and
+ * never takes a number the program would have been given. */
+void lt_fd_call_high(void (*fn)(void)) LT_HIDDEN;
 /* Opens NAME ("maps", "mem", "cmdline") of the process's /proc entry in a way
  * that works after the main thread exited. */
 int lt_open_proc(const char *name, int flags) LT_HIDDEN;
@@ -348,6 +367,32 @@ void lt_ondemand_init(void) LT_HIDDEN;
 /* The program installs a handler for sig: if it is the report signal,
  * reports on demand stop (said once). Returns whether it was. */
 bool lt_ondemand_yield_signal(int sig) LT_HIDDEN;
+/* The report signal is the report's while this is true. */
+bool lt_ondemand_owns_signal(int sig) LT_HIDDEN;
+/* Shared with the final report (death.c): fork without glibc, and the
+ * frozen copy's work (scan, snapshot, exec of the reporter). */
+pid_t lt_raw_fork(void) LT_HIDDEN;
+struct ucontext_t;
+struct lt_world;
+void lt_report_in_copy(const struct ucontext_t *uc, enum lt_snap_reason reason, pid_t pid,
+		       pid_t ppid, uint32_t sequence, const struct lt_world *w) LT_HIDDEN;
+
+/* ---- the report at the other ways out (death.c) ---- */
+
+/* Cold: installs the handlers of the fatal signals left at SIG_DFL and
+ * the quick_exit report. */
+void lt_death_init(void) LT_HIDDEN;
+void lt_death_after_fork(void) LT_HIDDEN;
+/* The program's sigaction on a signal the final report or the report on
+ * demand holds: answered as if it held SIG_DFL. Returns false when glibc's
+ * sigaction should do the work. */
+bool lt_death_handles(int sig) LT_HIDDEN;
+bool lt_death_sigaction(int sig, const struct sigaction *act, struct sigaction *old,
+			int *rc) LT_HIDDEN;
+/* The one report of the end of the process: true for the first caller
+ * (false in a forked child with child_silent_after_fork). */
+bool lt_claim_final_report(void) LT_HIDDEN;
+
 /* sigaction as glibc has it, never our interposed one. */
 int lt_sigaction(int sig, const struct sigaction *act, struct sigaction *old) LT_HIDDEN;
 

@@ -90,6 +90,10 @@ void lt_log(const char *msg)
 	while (*msg && n < sizeof(line) - 1)
 		line[n++] = *msg++;
 	line[n++] = '\n';
-	lt_write_all(lt_stderr_fd >= 0 ? lt_stderr_fd : 2, line, n);
+	/* Before start-up made our copy, fd 2 is the program's stderr; after,
+	 * with our copy gone, there is nowhere safe to write. */
+	int fd = lt_stderr_fd < 0 ? 2 : lt_private_stderr();
+	if (fd >= 0)
+		lt_write_all(fd, line, n);
 	errno = saved;
 }

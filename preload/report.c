@@ -11,6 +11,7 @@
 #include <spawn.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -157,14 +158,22 @@ static int run_reporter(int snap_fd)
 
 	/* The reporter gets the snapshot as fd 3, our copy of stderr as 2,
 	 * and none of the program's descriptors: it needs room in the fd
-	 * table to open debug files. */
+	 * table to open debug files. Ours may sit above a descriptor limit
+	 * the program lowered: it is lifted for the spawn. */
+	struct rlimit nofile;
+	bool lifted = lt_fd_limit_lift(&nofile);
 	posix_spawn_file_actions_init(&fa);
-	if (lt_stderr_fd >= 0)
-		posix_spawn_file_actions_adddup2(&fa, lt_stderr_fd, 2);
+	int err_fd = lt_private_stderr();
+	if (err_fd >= 0)
+		posix_spawn_file_actions_adddup2(&fa, err_fd, 2);
+	else
+		posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, snap_fd, 3);
 	posix_spawn_file_actions_addclosefrom_np(&fa, 4);
 	rc = posix_spawn(&pid, lt_tool_path, &fa, NULL, argv, envp);
 	posix_spawn_file_actions_destroy(&fa);
+	if (lifted)
+		setrlimit(RLIMIT_NOFILE, &nofile);
 	lt_os_unmap(env_mapping, env_size);
 	if (rc != 0) {
 		log_with_errno("cannot run the reporter ", lt_tool_path, rc);
@@ -192,6 +201,8 @@ int lt_report_now(enum lt_snap_reason reason, uintptr_t self_sp)
 
 	lt_self.depth++;
 	lt_report_lock();
+	if (reason == LT_REASON_EXIT)
+		lt_as_reserve_release();
 	int fd = lt_open_snapshot_file();
 	if (fd < 0) {
 		log_with_errno("cannot create the snapshot file", "", errno);
