@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "outfile.h"
 #include "preload-private.h"
 #include "scan.h"
 #include "strbuf.h"
@@ -76,6 +77,17 @@ static void log_with_errno(const char *what, const char *path, int err)
 	lt_log(line);
 }
 
+static void log_refusal(const char *path, const char *why)
+{
+	char line[LT_OPT_PATH_MAX + 200];
+	struct lt_strbuf sb;
+	lt_strbuf_init(&sb, line, sizeof(line));
+	lt_strbuf_puts(&sb, path);
+	lt_strbuf_puts(&sb, " ");
+	lt_strbuf_puts(&sb, why);
+	lt_log(line);
+}
+
 /* Copies the snapshot to a file: the raw_file option (%p, %n, %q{NAME}),
  * or, when the reporter could not run, a file in /tmp so that nothing is
  * lost. SIGNAL-SAFE: also used by the frozen copy of a report on demand. */
@@ -87,15 +99,24 @@ bool lt_keep_raw_copy(int snap_fd, const char *pattern, pid_t pid, uint32_t sequ
 		lt_log(err);
 		return false;
 	}
-	int fd = lt_open_reserved(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	int rc = fd < 0 ? -errno : copy_fd(snap_fd, fd);
-	if (fd >= 0 && close(fd) != 0 && rc == 0)
-		rc = -errno;
+	/* The fallback in /tmp never replaces a file already there. */
+	bool fallback = pattern[0] == '/' && strncmp(pattern, "/tmp/leaktrace.", 15) == 0;
+	struct lt_outfile out;
+	const char *why;
+	int rc = lt_outfile_open(&out, path, fallback ? LT_OUTFILE_NEW : LT_OUTFILE_REPLACE,
+				 lt_open_reserved, &why);
+	if (rc == 0) {
+		rc = copy_fd(snap_fd, out.fd);
+		int frc = lt_outfile_finish(&out, rc == 0);
+		rc = rc ? rc : frc;
+	}
 	if (rc) {
 		log_with_errno("cannot write raw snapshot ", path, -rc);
+		if (why)
+			log_refusal(path, why);
 		return false;
 	}
-	if (pattern[0] == '/' && strncmp(pattern, "/tmp/leaktrace.", 15) == 0) {
+	if (fallback) {
 		char line[LT_OPT_PATH_MAX + 100];
 		struct lt_strbuf sb;
 		lt_strbuf_init(&sb, line, sizeof(line));

@@ -163,6 +163,22 @@ static void dashed(const char *name, char *out, size_t len)
 			*c = '-';
 }
 
+/* A fixed output name that the report would refuse at exit (see
+ * common/outfile.c), refused now, before the program runs. Names with %p
+ * or %n are known only then. */
+static int refused_output(const char *option, const char *path)
+{
+	struct stat st;
+	if (!path[0] || strchr(path, '%') || lstat(path, &st) != 0)
+		return 0;
+	const char *why = S_ISLNK(st.st_mode) ? "is a symbolic link (not followed; name the "
+						"file it points to)"
+			  : S_ISDIR(st.st_mode) ? "is a directory" : NULL;
+	if (why)
+		fprintf(stderr, "leaktrace: option '--%s': '%s' %s\n", option, path, why);
+	return why ? -1 : 0;
+}
+
 /* Problems the traced program would only meet at exit, when it is too
  * late to say them, caught now; file names fixed as valgrind fixes them. */
 static int check_outputs(struct lt_options *o)
@@ -196,7 +212,8 @@ static int check_outputs(struct lt_options *o)
 		/* Output names take %p (and so %q{}), input names do not. */
 		bool output = file || strcmp(strings[i].name, "write_baseline") == 0;
 		dashed(strings[i].name, option, sizeof(option));
-		if (fix_path(option, strings[i].value, strings[i].cap, cwd, output))
+		if (fix_path(option, strings[i].value, strings[i].cap, cwd, output) ||
+		    (output && refused_output(option, strings[i].value)))
 			return -1;
 	}
 	/* Suppressions files: read by the reporter at exit, in whatever
