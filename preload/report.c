@@ -129,42 +129,14 @@ bool lt_keep_raw_copy(int snap_fd, const char *pattern, pid_t pid, uint32_t sequ
 	return true;
 }
 
-/* The environment of the reporter: the program's, without what would make
- * the reporter trace itself. Built in a mapping of ours. */
-char **lt_reporter_environment(void **mapping, size_t *mapping_size)
-{
-	size_t n = 0;
-	for (char **e = environ; e && *e; e++)
-		n++;
-	*mapping_size = (n + 1) * sizeof(char *);
-	char **env = lt_os_map(*mapping_size);
-	*mapping = env;
-	if (!env)
-		return NULL;
-	size_t k = 0;
-	for (char **e = environ; e && *e; e++)
-		if (strncmp(*e, "LD_PRELOAD=", 11) != 0 &&
-		    strncmp(*e, "LEAKTRACE_OPTIONS=", 18) != 0)
-			env[k++] = *e;
-	env[k] = NULL;
-	return env;
-}
-
 static int run_reporter(int snap_fd)
 {
-	char fd_arg[32];
-	struct lt_strbuf sb;
 	posix_spawn_file_actions_t fa;
-	void *env_mapping;
-	size_t env_size;
+	struct lt_reporter_exec x;
 	pid_t pid;
 	int status = -1, rc;
 
-	lt_strbuf_init(&sb, fd_arg, sizeof(fd_arg));
-	lt_strbuf_puts(&sb, "--raw-fd=3");
-	char *argv[] = { lt_tool_path, "report", fd_arg, NULL };
-	char **envp = lt_reporter_environment(&env_mapping, &env_size);
-	if (!envp)
+	if (lt_reporter_exec_prepare(&x) != 0)
 		return -1;
 
 	/* The reporter gets the snapshot as fd 3, our copy of stderr as 2,
@@ -175,9 +147,9 @@ static int run_reporter(int snap_fd)
 		posix_spawn_file_actions_adddup2(&fa, lt_stderr_fd, 2);
 	posix_spawn_file_actions_adddup2(&fa, snap_fd, 3);
 	posix_spawn_file_actions_addclosefrom_np(&fa, 4);
-	rc = posix_spawn(&pid, lt_tool_path, &fa, NULL, argv, envp);
+	rc = posix_spawn(&pid, lt_tool_path, &fa, NULL, x.argv, x.envp);
 	posix_spawn_file_actions_destroy(&fa);
-	lt_os_unmap(env_mapping, env_size);
+	lt_reporter_exec_release(&x);
 	if (rc != 0) {
 		log_with_errno("cannot run the reporter ", lt_tool_path, rc);
 		return -1;

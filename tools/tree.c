@@ -20,10 +20,19 @@
 #include "cli.h"
 #include "snapshot.h"
 
+/* The reporter is told by --tree= (its environment is cleaned of ours);
+ * the launcher reads the variable it set. */
+static const char *tree_value;
+
+void lt_tree_set(const char *value)
+{
+	tree_value = value;
+}
+
 /* The root's pid and the file, or 0 when the variable is absent or bad. */
 static pid_t tree_file(const char **path)
 {
-	const char *v = getenv("LEAKTRACE_TREE");
+	const char *v = tree_value ? tree_value : getenv("LEAKTRACE_TREE");
 	char *end;
 	long pid;
 	if (!v)
@@ -55,7 +64,7 @@ int lt_tree_account(const struct lt_snapshot *snap, const struct lt_options *o, 
 		/* One short write to an O_APPEND file: lines never mix. */
 		char line[64];
 		int n = snprintf(line, sizeof(line), "%u %d\n", snap->process.pid, errors);
-		int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+		int fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
 		if (fd >= 0) {
 			if (write(fd, line, (size_t)n) != n)
 				fprintf(diag, "leaktrace: cannot record this process's errors in %s\n",
