@@ -67,6 +67,9 @@ int lt_tree_account(const struct lt_snapshot *snap, const struct lt_options *o, 
 /* The launcher could not run the program: removes the results file. */
 void lt_tree_discard(void);
 
+/* Removes a results file and the private directory it sits in. */
+void lt_tree_remove(const char *path);
+
 int lt_launch_main(int argc, char **argv);
 int lt_report_main(int argc, char **argv);
 

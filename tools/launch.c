@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -296,17 +297,29 @@ static int prepare_tree(const struct lt_options *o)
 	char path[4096], value[4200];
 	if (!o->error_exitcode)
 		return 0;
+	/* In a directory of our own (0700), not loose in a shared /tmp. */
 	snprintf(path, sizeof(path), "%s/leaktrace-tree.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	int fd = mkstemp(path);
+	int fd = -1;
+	if (mkdtemp(path)) {
+		size_t n = strlen(path);
+		snprintf(path + n, sizeof(path) - n, "/errors");
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			int err = errno;
+			path[n] = '\0';
+			rmdir(path);
+			errno = err;
+		}
+	}
 	if (fd < 0) {
-		fprintf(stderr, "leaktrace: cannot create the process tree's results file %s: %s\n",
-			path, strerror(errno));
+		fprintf(stderr, "leaktrace: cannot create the process tree's results file in %s: %s\n",
+			tmp && *tmp ? tmp : "/tmp", strerror(errno));
 		return -1;
 	}
 	close(fd);
 	snprintf(value, sizeof(value), "%d:%s", (int)getpid(), path);
 	if (setenv("LEAKTRACE_TREE", value, 1)) {
-		unlink(path);
+		lt_tree_remove(path);
 		return -1;
 	}
 	return 0;

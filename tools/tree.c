@@ -5,7 +5,7 @@
  * "PID ERRORS" to the file; the root's reporter (the process leaktrace
  * became) adds the others' errors to its own, so that the root exits with
  * error_exitcode when any process of the tree had leaks counting as
- * errors, and removes the file. A process whose report failed counts as
+ * errors, and removes the file and its private directory. A process whose report failed counts as
  * one error (a gate fails closed). Processes still running when the root
  * exits are not counted. The program's pid, signals and exit status are
  * untouched: nothing stays between it and its parent.
@@ -44,11 +44,25 @@ static pid_t tree_file(const char **path)
 	return (pid_t)pid;
 }
 
+void lt_tree_remove(const char *path)
+{
+	char dir[4096];
+	unlink(path);
+	const char *slash = strrchr(path, '/');
+	if (!slash || slash == path || (size_t)(slash - path) >= sizeof(dir))
+		return;
+	memcpy(dir, path, (size_t)(slash - path));
+	dir[slash - path] = '\0';
+	/* Only the directory the launcher made: it is empty now. */
+	if (strstr(dir, "/leaktrace-tree."))
+		rmdir(dir);
+}
+
 void lt_tree_discard(void)
 {
 	const char *path;
 	if (tree_file(&path) == getpid())
-		unlink(path);
+		lt_tree_remove(path);
 }
 
 int lt_tree_account(const struct lt_snapshot *snap, const struct lt_options *o, int errors,
@@ -92,7 +106,7 @@ int lt_tree_account(const struct lt_snapshot *snap, const struct lt_options *o, 
 	}
 	if (f)
 		fclose(f);
-	unlink(path);
+	lt_tree_remove(path);
 	if (!total)
 		return errors;
 	fprintf(diag, "leaktrace: %lld error%s in %u other process%s of this process tree "
