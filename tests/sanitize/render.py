@@ -21,8 +21,9 @@ import sys
 
 SANITIZER = re.compile(r'ERROR: (Address|Leak|Thread)Sanitizer|runtime error:|'
                        r'SUMMARY: (Address|UndefinedBehavior)Sanitizer')
-SUMMARY = re.compile(r'^==\d+== +(definitely lost|indirectly lost|possibly lost|'
-                     r'still reachable|suppressed): .*$', re.M)
+SUMMARY = re.compile(r'^==\d+== +((?:definitely lost|indirectly lost|possibly lost|'
+                     r'still reachable|suppressed|in use at exit|total heap usage): .*|'
+                     r'All heap blocks were freed .*)$', re.M)
 
 
 def env():
