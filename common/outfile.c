@@ -89,6 +89,15 @@ static int open_existing(struct lt_outfile *o, enum lt_outfile_mode mode, lt_ope
 		return -errno;
 	}
 	if (S_ISLNK(st.st_mode)) {
+		/* /dev/stdout, /dev/stderr, /dev/fd/N: links that only root
+		 * can plant, to descriptors of the process itself. Appended
+		 * to: what the program already wrote there stays. */
+		if (strncmp(o->path, "/dev/", 5) == 0) {
+			o->fd = open_with(fn, o->path,
+					  O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY, 0);
+			*why = NULL;
+			return o->fd < 0 ? -errno : 0;
+		}
 		*why = "is a symbolic link (not followed; name the file it points to)";
 		return -ELOOP;
 	}

@@ -170,7 +170,8 @@ static void dashed(const char *name, char *out, size_t len)
 static int refused_output(const char *option, const char *path)
 {
 	struct stat st;
-	if (!path[0] || strchr(path, '%') || lstat(path, &st) != 0)
+	if (!path[0] || strchr(path, '%') || strncmp(path, "/dev/", 5) == 0 ||
+	    lstat(path, &st) != 0)
 		return 0;
 	const char *why = S_ISLNK(st.st_mode) ? "is a symbolic link (not followed; name the "
 						"file it points to)"

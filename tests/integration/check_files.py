@@ -124,6 +124,19 @@ def cmd_symlink(a, ck):
               not os.path.exists(ghost) and os.path.islink(dangling), err)
     ck.expect('the file behind every link untouched', read(victim) == 'precious\n',
               read(victim))
+    # /dev/stderr and /dev/stdout are links only root can make, to the
+    # process's own descriptors: followed, and appended to.
+    rc, out, err = run([a.leaktrace, '--log-file=/dev/stderr', a.exit_code])
+    ck.expect('--log-file=/dev/stderr: the report on standard error', rc == 3 and LOST in err
+              and not [l for l in err.splitlines() if l.startswith('leaktrace:')], rc, err)
+    stdout_file = os.path.join(d, 'stdout.txt')
+    with open(stdout_file, 'w') as f:
+        p = subprocess.run([a.leaktrace, '--log-file=/dev/stdout', a.exit_code], stdout=f,
+                           stderr=subprocess.PIPE, env=clean_env(), timeout=TIMEOUT)
+    text = read(stdout_file)
+    ck.expect('--log-file=/dev/stdout redirected to a file: the program\'s output kept, '
+              'the report after it', p.returncode == 3 and
+              text.startswith('exit-code: main started\n') and LOST in text, text)
 
 
 def cmd_existing(a, ck):
