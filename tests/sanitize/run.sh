@@ -27,7 +27,7 @@ configure() {
 # frame by frame against libunwind, and ASan's own signal interceptor adds
 # a frame between the signal and the handler under test.
 units=(test_snapshot_read test_records test_report_text test_suppress test_json
-       test_report_json test_symbolizer test_options test_depot test_table)
+       test_report_json test_symbolizer test_options test_outfile test_depot test_table)
 echo "== AddressSanitizer + UndefinedBehaviorSanitizer: $asan"
 configure "$asan" address,undefined
 ninja -C "$asan" leaktrace "${units[@]/#/tests/unit/}"
