@@ -74,7 +74,10 @@ static int open_replacement(struct lt_outfile *o, lt_open_fn fn, const char **wh
 			break;
 	}
 	o->temp[0] = '\0';
-	*why = "cannot create its replacement in the same directory";
+	*why = errno == EACCES || errno == EPERM || errno == EROFS
+		       ? "exists, and its replacement cannot be created beside it (the "
+			 "directory is not writable; the file is never truncated in place)"
+		       : "exists, and its replacement cannot be created beside it";
 	return -errno;
 }
 
