@@ -7,7 +7,7 @@ DEPS = meson ninja-build pkg-config gcc g++ python3 libunwind-dev libdw-dev \
        libelf-dev libcmocka-dev valgrind cmake strace gdb clang libclang-rt-14-dev
 DEMO ?= $(BUILD)/examples/linked-list
 
-.PHONY: all build deps demo check unit fuzz clean
+.PHONY: all build deps demo check check-sanitize unit fuzz clean
 
 all: build
 
@@ -40,6 +40,12 @@ demo: deps
 check: deps
 	@$(MAKE) --no-print-directory build
 	meson test -C $(BUILD) --print-errorlogs
+
+# The offline side and the unit tests under ASan+UBSan (build-asan), the
+# table and depot tests under TSan (build-tsan); see tests/sanitize/run.sh.
+check-sanitize: deps
+	@$(MAKE) --no-print-directory build
+	bash tests/sanitize/run.sh . $(BUILD)
 
 # Each fuzz target for FUZZ_SECONDS (default five minutes).
 FUZZ_SECONDS ?= 300

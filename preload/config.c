@@ -88,13 +88,7 @@ static void scrub_preload(void)
 	out = value;
 	for (char *p = value; *p;) {
 		size_t len = strcspn(p, ": ");
-		const char *base = p;
-		for (size_t i = 0; i < len; i++)
-			if (p[i] == '/')
-				base = p + i + 1;
-		bool ours = (size_t)(p + len - base) == strlen("libleaktrace.so") &&
-			    strncmp(base, "libleaktrace.so", len - (size_t)(base - p)) == 0;
-		if (!ours && len) {
+		if (len && !lt_is_our_preload(p, len)) {
 			if (out != value)
 				*out++ = ':';
 			memmove(out, p, len);

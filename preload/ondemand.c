@@ -40,10 +40,7 @@ pid_t lt_raw_fork(void)
  * own memory and the program's environ. Then exec. */
 static void become_reporter(int snap_fd)
 {
-	static char fd_arg[32];
-	struct lt_strbuf sb;
-	void *env_mapping;
-	size_t env_size;
+	struct lt_reporter_exec x;
 
 	/* The snapshot at fd 3, the program's original stderr at 2; nothing
 	 * else of the program's stays open in the reporter. */
@@ -59,12 +56,8 @@ static void become_reporter(int snap_fd)
 		syscall(SYS_dup2, err_fd, 2);
 	syscall(SYS_close_range, 4u, ~0u, 0u);
 
-	lt_strbuf_init(&sb, fd_arg, sizeof(fd_arg));
-	lt_strbuf_puts(&sb, "--raw-fd=3");
-	char *argv[] = { lt_tool_path, "report", fd_arg, NULL };
-	char **envp = lt_reporter_environment(&env_mapping, &env_size);
-	if (envp)
-		syscall(SYS_execve, lt_tool_path, argv, envp);
+	if (lt_reporter_exec_prepare(&x) == 0)
+		syscall(SYS_execve, lt_tool_path, x.argv, x.envp);
 }
 
 void lt_report_in_copy(const ucontext_t *uc, enum lt_snap_reason reason,
@@ -96,9 +89,39 @@ void lt_report_in_copy(const ucontext_t *uc, enum lt_snap_reason reason,
 	lt_log("cannot run the reporter for a report on demand");
 }
 
+/* kill(2) lets a user signal processes whose real or saved uid is theirs,
+ * and root signal any: a signal sent by someone else (another uid that a
+ * set-user-ID program of theirs runs as, say) must not make this process
+ * write reports. The kernel's own signals and timers carry no sender. */
+static bool sent_by_another_user(const siginfo_t *info)
+{
+	static atomic_bool said;
+	if (!info || (info->si_code != SI_USER && info->si_code != SI_QUEUE &&
+		      info->si_code != SI_TKILL))
+		return false;
+	uid_t from = info->si_uid;
+	if (from == 0 || from == (uid_t)syscall(SYS_getuid) ||
+	    from == (uid_t)syscall(SYS_geteuid))
+		return false;
+	if (!atomic_exchange(&said, true)) {
+		char line[120];
+		struct lt_strbuf sb;
+		lt_strbuf_init(&sb, line, sizeof(line));
+		lt_strbuf_puts(&sb, "ignored a report signal sent by another user (uid ");
+		lt_strbuf_putu(&sb, (uint64_t)from);
+		lt_strbuf_puts(&sb, ")");
+		lt_log(line);
+	}
+	return true;
+}
+
 static void on_report_signal(int sig, siginfo_t *info, void *context)
 {
 	int saved = errno;
+	if (sent_by_another_user(info)) {
+		errno = saved;
+		return;
+	}
 	enum lt_snap_reason reason =
 		info && info->si_code == SI_TIMER ? LT_REASON_INTERVAL : LT_REASON_SIGNAL;
 	(void)sig;

@@ -331,7 +331,19 @@ int lt_report_now(enum lt_snap_reason reason, uintptr_t self_sp) LT_HIDDEN;
 /* Shared with the report on demand (ondemand.c). */
 int lt_open_snapshot_file(void) LT_HIDDEN;
 bool lt_keep_raw_copy(int snap_fd, const char *pattern, pid_t pid, uint32_t sequence) LT_HIDDEN;
-char **lt_reporter_environment(void **mapping, size_t *mapping_size) LT_HIDDEN;
+
+/* The reporter's command line and environment (reporter_exec.c), in a
+ * mapping of ours. SIGNAL-SAFE. The snapshot is expected at fd 3. */
+struct lt_reporter_exec {
+	char *argv[5];
+	char **envp;
+	void *mapping;
+	size_t size;
+};
+int lt_reporter_exec_prepare(struct lt_reporter_exec *x) LT_HIDDEN;
+void lt_reporter_exec_release(struct lt_reporter_exec *x) LT_HIDDEN;
+/* Whether an LD_PRELOAD entry of len bytes names this library. */
+bool lt_is_our_preload(const char *entry, size_t len) LT_HIDDEN;
 
 /* Descriptors in reserve (fdreserve.c): our opens cannot fail because the
  * program filled its fd table. */

@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "outfile.h"
 #include "preload-private.h"
 #include "scan.h"
 #include "strbuf.h"
@@ -80,6 +81,17 @@ static void log_with_errno(const char *what, const char *path, int err)
 	lt_log(line);
 }
 
+static void log_refusal(const char *path, const char *why)
+{
+	char line[LT_OPT_PATH_MAX + 200];
+	struct lt_strbuf sb;
+	lt_strbuf_init(&sb, line, sizeof(line));
+	lt_strbuf_puts(&sb, path);
+	lt_strbuf_puts(&sb, " ");
+	lt_strbuf_puts(&sb, why);
+	lt_log(line);
+}
+
 /* Copies the snapshot to a file: the raw_file option (%p, %n, %q{NAME}),
  * or, when the reporter could not run, a file in /tmp so that nothing is
  * lost. SIGNAL-SAFE: also used by the frozen copy of a report on demand. */
@@ -91,18 +103,21 @@ bool lt_keep_raw_copy(int snap_fd, const char *pattern, pid_t pid, uint32_t sequ
 		lt_log(err);
 		return false;
 	}
-	/* The fallback's name in /tmp is predictable: another user's file or
-	 * link there is never followed or overwritten, and the copy (command
-	 * line, heap addresses) is the user's alone. */
-	bool fallback = strcmp(pattern, FALLBACK_RAW_FILE) == 0;
-	int flags = O_WRONLY | O_CREAT | O_CLOEXEC |
-		    (fallback ? O_EXCL | O_NOFOLLOW : O_TRUNC);
-	int fd = lt_open_reserved(path, flags, fallback ? 0600 : 0644);
-	int rc = fd < 0 ? -errno : copy_fd(snap_fd, fd);
-	if (fd >= 0 && close(fd) != 0 && rc == 0)
-		rc = -errno;
+	/* The fallback in /tmp never replaces a file already there. */
+	bool fallback = pattern[0] == '/' && strncmp(pattern, "/tmp/leaktrace.", 15) == 0;
+	struct lt_outfile out;
+	const char *why;
+	int rc = lt_outfile_open(&out, path, fallback ? LT_OUTFILE_NEW : LT_OUTFILE_REPLACE,
+				 lt_open_reserved, &why);
+	if (rc == 0) {
+		rc = copy_fd(snap_fd, out.fd);
+		int frc = lt_outfile_finish(&out, rc == 0);
+		rc = rc ? rc : frc;
+	}
 	if (rc) {
 		log_with_errno("cannot write raw snapshot ", path, -rc);
+		if (why)
+			log_refusal(path, why);
 		return false;
 	}
 	if (fallback) {
@@ -118,42 +133,14 @@ bool lt_keep_raw_copy(int snap_fd, const char *pattern, pid_t pid, uint32_t sequ
 	return true;
 }
 
-/* The environment of the reporter: the program's, without what would make
- * the reporter trace itself. Built in a mapping of ours. */
-char **lt_reporter_environment(void **mapping, size_t *mapping_size)
-{
-	size_t n = 0;
-	for (char **e = environ; e && *e; e++)
-		n++;
-	*mapping_size = (n + 1) * sizeof(char *);
-	char **env = lt_os_map(*mapping_size);
-	*mapping = env;
-	if (!env)
-		return NULL;
-	size_t k = 0;
-	for (char **e = environ; e && *e; e++)
-		if (strncmp(*e, "LD_PRELOAD=", 11) != 0 &&
-		    strncmp(*e, "LEAKTRACE_OPTIONS=", 18) != 0)
-			env[k++] = *e;
-	env[k] = NULL;
-	return env;
-}
-
 static int run_reporter(int snap_fd)
 {
-	char fd_arg[32];
-	struct lt_strbuf sb;
 	posix_spawn_file_actions_t fa;
-	void *env_mapping;
-	size_t env_size;
+	struct lt_reporter_exec x;
 	pid_t pid;
 	int status = -1, rc;
 
-	lt_strbuf_init(&sb, fd_arg, sizeof(fd_arg));
-	lt_strbuf_puts(&sb, "--raw-fd=3");
-	char *argv[] = { lt_tool_path, "report", fd_arg, NULL };
-	char **envp = lt_reporter_environment(&env_mapping, &env_size);
-	if (!envp)
+	if (lt_reporter_exec_prepare(&x) != 0)
 		return -1;
 
 	/* The reporter gets the snapshot as fd 3, our copy of stderr as 2,
@@ -170,11 +157,11 @@ static int run_reporter(int snap_fd)
 		posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, snap_fd, 3);
 	posix_spawn_file_actions_addclosefrom_np(&fa, 4);
-	rc = posix_spawn(&pid, lt_tool_path, &fa, NULL, argv, envp);
+	rc = posix_spawn(&pid, lt_tool_path, &fa, NULL, x.argv, x.envp);
 	posix_spawn_file_actions_destroy(&fa);
 	if (lifted)
 		setrlimit(RLIMIT_NOFILE, &nofile);
-	lt_os_unmap(env_mapping, env_size);
+	lt_reporter_exec_release(&x);
 	if (rc != 0) {
 		log_with_errno("cannot run the reporter ", lt_tool_path, rc);
 		return -1;

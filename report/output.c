@@ -16,27 +16,9 @@
 #include <unistd.h>
 
 #include "baseline.h"
+#include "output_file.h"
 #include "report.h"
 #include "suppress.h"
-
-extern char **environ;
-
-static FILE *open_output(const char *what, const char *pattern,
-			 const struct lt_snapshot *snap, bool append, FILE *diag)
-{
-	char path[LT_OPT_PATH_MAX + 64], err[300];
-	FILE *f;
-	if (lt_expand_report_path(pattern, (pid_t)snap->process.pid, snap->process.sequence,
-				  environ, path, sizeof(path), err, sizeof(err)) != 0) {
-		fprintf(diag, "leaktrace: %s '%s': %s\n", what, pattern, err);
-		return NULL;
-	}
-	f = fopen(path, append ? "ae" : "we");
-	if (!f)
-		fprintf(diag, "leaktrace: cannot create %s '%s': %s\n", what, path,
-			strerror(errno));
-	return f;
-}
 
 static int render_to(const struct lt_report_ops *ops, FILE *out, const char *name,
 		     const struct lt_snapshot *snap, const struct lt_records *recs,
@@ -88,11 +70,12 @@ static int write_text(const struct lt_snapshot *snap, const struct lt_records *r
 		      const struct lt_frame_source *src, const struct lt_options *opts,
 		      const char *tool_path, FILE *text_out, FILE *diag)
 {
+	struct lt_output_file of;
 	FILE *f = NULL;
 	int rc;
 	if (opts->log_file[0]) {
 		bool append = snap->process.sequence > 1 && !strstr(opts->log_file, "%n");
-		f = open_output("log file", opts->log_file, snap, append, diag);
+		f = lt_output_file_open(&of, "log file", opts->log_file, snap, append, diag);
 		if (!f)
 			fprintf(diag, "leaktrace: writing the report to standard error instead\n");
 	}
@@ -100,7 +83,7 @@ static int write_text(const struct lt_snapshot *snap, const struct lt_records *r
 		write_header(f ? f : text_out, snap);
 	rc = render_to(&lt_report_text_ops, f ? f : text_out, "text", snap, recs, src,
 		       opts, tool_path, diag);
-	if (f && fclose(f) != 0 && !rc) {
+	if (f && lt_output_file_close(&of, rc == 0) != 0 && !rc) {
 		fprintf(diag, "leaktrace: writing the text report failed: %s\n", strerror(errno));
 		rc = -1;
 	}
@@ -111,17 +94,18 @@ static int write_xml(const struct lt_snapshot *snap, const struct lt_records *re
 		     const struct lt_frame_source *src, const struct lt_options *opts,
 		     const char *tool_path, FILE *diag)
 {
+	struct lt_output_file of;
 	FILE *f;
 	int rc;
 	if (!opts->xml_file[0]) {
 		fprintf(diag, "leaktrace: xml=yes needs xml_file=FILE: no XML report written\n");
 		return -1;
 	}
-	f = open_output("XML file", opts->xml_file, snap, false, diag);
+	f = lt_output_file_open(&of, "XML file", opts->xml_file, snap, false, diag);
 	if (!f)
 		return -1;
 	rc = render_to(&lt_report_xml_ops, f, "XML", snap, recs, src, opts, tool_path, diag);
-	if (fclose(f) != 0 && !rc) {
+	if (lt_output_file_close(&of, rc == 0) != 0 && !rc) {
 		fprintf(diag, "leaktrace: writing the XML report failed: %s\n", strerror(errno));
 		rc = -1;
 	}

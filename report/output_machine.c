@@ -8,34 +8,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-extern char **environ;
-
 #include "baseline.h"
+#include "output_file.h"
 
-static FILE *open_output(const char *what, const char *pattern,
-			 const struct lt_snapshot *snap, FILE *diag)
-{
-	char path[LT_OPT_PATH_MAX + 64];
-	FILE *f;
-	char err[300];
-	if (lt_expand_report_path(pattern, (pid_t)snap->process.pid, snap->process.sequence,
-				  environ, path, sizeof(path), err, sizeof(err)) != 0) {
-		fprintf(diag, "leaktrace: %s '%s': %s\n", what, pattern, err);
-		return NULL;
-	}
-	f = fopen(path, "we");
-	if (!f)
-		fprintf(diag, "leaktrace: cannot create %s '%s': %s\n", what, path,
-			strerror(errno));
-	return f;
-}
-
-static int close_output(FILE *f, const char *name, int rc, FILE *diag)
+static int close_output(struct lt_output_file *of, const char *name, int rc, FILE *diag)
 {
 	if (rc)
 		fprintf(diag, "leaktrace: writing the %s failed: %s\n", name,
 			errno ? strerror(errno) : "out of memory");
-	if (fclose(f) != 0 && !rc) {
+	if (lt_output_file_close(of, rc == 0) != 0 && !rc) {
 		fprintf(diag, "leaktrace: writing the %s failed: %s\n", name, strerror(errno));
 		rc = -1;
 	}
@@ -47,12 +28,13 @@ static int write_report(const struct lt_report_ops *ops, const char *what, const
 			const struct lt_records *rs, const struct lt_frame_source *src,
 			const struct lt_options *opts, const char *tool_path, FILE *diag)
 {
-	FILE *f = open_output(what, pattern, snap, diag);
+	struct lt_output_file of;
+	FILE *f = lt_output_file_open(&of, what, pattern, snap, false, diag);
 	if (!f)
 		return -1;
 	errno = 0;
 	int rc = lt_report_render(ops, f, snap, rs, src, opts, tool_path);
-	return close_output(f, name, rc, diag);
+	return close_output(&of, name, rc, diag);
 }
 
 int lt_report_write_machine(const struct lt_snapshot *snap, const struct lt_records *rs,
@@ -67,10 +49,12 @@ int lt_report_write_machine(const struct lt_snapshot *snap, const struct lt_reco
 		rc |= write_report(&lt_report_sarif_ops, "SARIF file", "SARIF report",
 				   opts->sarif_file, snap, rs, src, opts, tool_path, diag);
 	if (opts->write_baseline[0]) {
-		FILE *f = open_output("baseline file", opts->write_baseline, snap, diag);
+		struct lt_output_file of;
+		FILE *f = lt_output_file_open(&of, "baseline file", opts->write_baseline, snap,
+					      false, diag);
 		if (f) {
 			errno = 0;
-			rc |= close_output(f, "baseline file",
+			rc |= close_output(&of, "baseline file",
 					   lt_baseline_write(f, snap, src, opts, rs), diag);
 		} else {
 			rc = -1;

@@ -252,6 +252,12 @@ static void put_frame(struct lt_json_writer *w, const struct lt_shown_frame *s)
 		lt_jw_null(w);
 	lt_jw_kstring(w, "directory", s->f.file ? s->f.dir : NULL);
 	lt_jw_kstring(w, "object", s->f.obj);
+	/* The module-relative address: what a stripped frame still says. */
+	lt_jw_key(w, "offset");
+	if (s->f.obj)
+		lt_jw_hex(w, s->ip - s->f.obj_bias);
+	else
+		lt_jw_null(w);
 	lt_jw_kbool(w, "inlined", s->f.inlined);
 	lt_jw_kbool(w, "external", s->external);
 	lt_jw_end(w);

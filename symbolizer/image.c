@@ -4,8 +4,11 @@
  * at the wrong code, so it is not used (said once), and frames in it show
  * as "??? (in /path)". Separate debug files are found by build-id under
  * /usr/lib/debug, and through debuginfod when DEBUGINFOD_URLS is set
- * (dwfl_standard_find_debuginfo does both).
+ * (dwfl_standard_find_debuginfo does both). A module deleted or replaced
+ * since the program loaded it is read through /proc while the program
+ * lives.
  * Context: offline side only. */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -84,6 +87,58 @@ static bool report_debug_file(struct lt_image *img)
 	return report_file(img, path) == OPENED;
 }
 
+/* The program's executable, whose path the snapshot's exe repeats (with
+ * " (deleted)" once the file is gone). */
+static bool is_executable(const struct lt_image *img)
+{
+	const char *exe = img->snap ? img->snap->exe : NULL;
+	size_t len = strlen(img->mod->path);
+	return exe && strncmp(exe, img->mod->path, len) == 0 &&
+	       (exe[len] == '\0' || strcmp(exe + len, " (deleted)") == 0);
+}
+
+/* Any mapping of the module in /proc/PID/map_files is the whole file. */
+static bool report_mapped_file(struct lt_image *img, unsigned pid)
+{
+	const struct lt_module *m = img->mod;
+	char dir[64], path[64 + 256];
+	bool ok = false;
+	snprintf(dir, sizeof(dir), "/proc/%u/map_files", pid);
+	DIR *d = opendir(dir);
+	if (!d)
+		return false;
+	for (struct dirent *e; !ok && (e = readdir(d));) {
+		unsigned long long lo, hi;
+		if (sscanf(e->d_name, "%llx-%llx", &lo, &hi) != 2 || lo < m->lo || lo >= m->hi)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		ok = report_file(img, path) == OPENED;
+	}
+	closedir(d);
+	return ok;
+}
+
+/* The file as the process mapped it, while the process lives (the report
+ * at exit runs while the program waits for it): a module deleted or
+ * replaced on disk since it was loaded (an upgraded package, a program
+ * that removed its own executable) still resolves. Only with a recorded
+ * build-id, which must match: a pid since reused by another program is
+ * never believed. /proc/PID/exe is open to the program's own user;
+ * /proc/PID/map_files, the way to a library, needs CAP_SYS_ADMIN. */
+static bool report_process_file(struct lt_image *img)
+{
+	unsigned pid = img->snap ? img->snap->process.pid : 0;
+	char path[64];
+	if (!pid || !img->mod->build_id_len)
+		return false;
+	if (is_executable(img)) {
+		snprintf(path, sizeof(path), "/proc/%u/exe", pid);
+		if (report_file(img, path) == OPENED)
+			return true;
+	}
+	return report_mapped_file(img, pid);
+}
+
 void lt_image_open(struct lt_image *img, FILE *diag)
 {
 	const struct lt_module *m = img->mod;
@@ -94,7 +149,7 @@ void lt_image_open(struct lt_image *img, FILE *diag)
 	if (!m->path[0])
 		return;
 	r = report_file(img, m->path);
-	if (r == OPENED || report_debug_file(img))
+	if (r == OPENED || report_process_file(img) || report_debug_file(img))
 		return;
 	if (!diag)
 		return;

@@ -206,6 +206,8 @@ void lt_resolve(struct lt_arena *a, struct lt_image *img, uint64_t addr,
 	} else {
 		memset(out->frames, 0, out->count * sizeof(struct lt_frame));
 		fill(a, obj, lk.sym, lk.cu, scopes, lk.nscopes, lk.here, out);
+		for (size_t i = 0; i < out->count; i++)
+			out->frames[i].obj_bias = img->mod->bias;
 	}
 	free(lk.scopes);
 }

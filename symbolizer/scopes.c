@@ -91,7 +91,10 @@ static struct lt_cu_index *build_index(struct lt_arena *a, Dwarf_Die *cu)
 	if (!idx)
 		return NULL;
 	collect(&c, cu, 0);
-	qsort(c.r, c.n, sizeof(*c.r), cmp_range);
+	/* A unit without functions (or DWARF too damaged to show any) has no
+	 * array at all, and qsort must not be given NULL. */
+	if (c.n)
+		qsort(c.r, c.n, sizeof(*c.r), cmp_range);
 	idx->r = c.n ? lt_arena_alloc(a, c.n * sizeof(*c.r)) : NULL;
 	idx->n = idx->r ? c.n : 0;
 	if (idx->r)

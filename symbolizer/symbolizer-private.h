@@ -67,6 +67,7 @@ enum lt_image_state {
 
 struct lt_image {
 	const struct lt_module *mod;  /* first snapshot module with this file */
+	const struct lt_snapshot *snap;
 	enum lt_image_state state;
 	Dwfl *dwfl;
 	Dwfl_Module *dwmod;

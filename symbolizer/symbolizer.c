@@ -58,6 +58,7 @@ static int build_images(struct lt_symbolizer *s)
 			continue;
 		}
 		s->image_of[i] = s->nimages;
+		s->images[s->nimages].snap = snap;
 		s->images[s->nimages++].mod = m;
 		/* The value must be non-NULL: store index + 1 in the arena. */
 		size_t *slot = lt_arena_alloc(&s->arena, sizeof(*slot));

@@ -25,6 +25,8 @@ enum lt_fn_kind {
 struct lt_frame {
 	const char *fn;           /* demangled function name, NULL if unknown */
 	const char *obj;          /* path of the module, NULL if no module */
+	uint64_t obj_bias;        /* its load bias: address - bias is the
+				   * module-relative address (addr2line -e) */
 	const char *dir;          /* directory of the source file, or NULL */
 	const char *file;         /* source file name without directory, or NULL */
 	unsigned line;            /* 0 if unknown */

@@ -52,8 +52,13 @@ const char *lt_cli_self_path(void);
 
 struct lt_snapshot;
 
+/* The reporter's --tree=ROOTPID:PATH: the preloaded library passes on
+ * the LEAKTRACE_TREE the launcher set, as the reporter's environment is
+ * cleaned of leaktrace's variables. */
+void lt_tree_set(const char *value);
+
 /* For the reporter of a process at its exit: with error_exitcode set and
- * LEAKTRACE_TREE in the environment, a process other than the root
+ * a tree given (--tree=, or LEAKTRACE_TREE for the launcher), a process other than the root
  * records its errors for the root; the root adds the others' (and says so
  * on diag). Returns the errors that decide the exit status. */
 int lt_tree_account(const struct lt_snapshot *snap, const struct lt_options *o, int errors,
@@ -61,6 +66,9 @@ int lt_tree_account(const struct lt_snapshot *snap, const struct lt_options *o, 
 
 /* The launcher could not run the program: removes the results file. */
 void lt_tree_discard(void);
+
+/* Removes a results file and the private directory it sits in. */
+void lt_tree_remove(const char *path);
 
 int lt_launch_main(int argc, char **argv);
 int lt_report_main(int argc, char **argv);

@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -163,6 +164,23 @@ static void dashed(const char *name, char *out, size_t len)
 			*c = '-';
 }
 
+/* A fixed output name that the report would refuse at exit (see
+ * common/outfile.c), refused now, before the program runs. Names with %p
+ * or %n are known only then. */
+static int refused_output(const char *option, const char *path)
+{
+	struct stat st;
+	if (!path[0] || strchr(path, '%') || strncmp(path, "/dev/", 5) == 0 ||
+	    lstat(path, &st) != 0)
+		return 0;
+	const char *why = S_ISLNK(st.st_mode) ? "is a symbolic link (not followed; name the "
+						"file it points to)"
+			  : S_ISDIR(st.st_mode) ? "is a directory" : NULL;
+	if (why)
+		fprintf(stderr, "leaktrace: option '--%s': '%s' %s\n", option, path, why);
+	return why ? -1 : 0;
+}
+
 /* Problems the traced program would only meet at exit, when it is too
  * late to say them, caught now; file names fixed as valgrind fixes them. */
 static int check_outputs(struct lt_options *o)
@@ -196,7 +214,8 @@ static int check_outputs(struct lt_options *o)
 		/* Output names take %p (and so %q{}), input names do not. */
 		bool output = file || strcmp(strings[i].name, "write_baseline") == 0;
 		dashed(strings[i].name, option, sizeof(option));
-		if (fix_path(option, strings[i].value, strings[i].cap, cwd, output))
+		if (fix_path(option, strings[i].value, strings[i].cap, cwd, output) ||
+		    (output && refused_output(option, strings[i].value)))
 			return -1;
 	}
 	/* Suppressions files: read by the reporter at exit, in whatever
@@ -279,17 +298,29 @@ static int prepare_tree(const struct lt_options *o)
 	char path[4096], value[4200];
 	if (!o->error_exitcode)
 		return 0;
+	/* In a directory of our own (0700), not loose in a shared /tmp. */
 	snprintf(path, sizeof(path), "%s/leaktrace-tree.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	int fd = mkstemp(path);
+	int fd = -1;
+	if (mkdtemp(path)) {
+		size_t n = strlen(path);
+		snprintf(path + n, sizeof(path) - n, "/errors");
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			int err = errno;
+			path[n] = '\0';
+			rmdir(path);
+			errno = err;
+		}
+	}
 	if (fd < 0) {
-		fprintf(stderr, "leaktrace: cannot create the process tree's results file %s: %s\n",
-			path, strerror(errno));
+		fprintf(stderr, "leaktrace: cannot create the process tree's results file in %s: %s\n",
+			tmp && *tmp ? tmp : "/tmp", strerror(errno));
 		return -1;
 	}
 	close(fd);
 	snprintf(value, sizeof(value), "%d:%s", (int)getpid(), path);
 	if (setenv("LEAKTRACE_TREE", value, 1)) {
-		unlink(path);
+		lt_tree_remove(path);
 		return -1;
 	}
 	return 0;

@@ -50,6 +50,12 @@ static int parse_args(int argc, char **argv, struct report_args *a)
 			}
 			continue;
 		}
+		/* From the preloaded library: the process tree this report
+		 * counts in (tools/tree.c). */
+		if (strncmp(argv[i], "--tree=", 7) == 0) {
+			lt_tree_set(argv[i] + 7);
+			continue;
+		}
 		enum lt_cli_word w = lt_cli_take(&a->cli, argv[i], &scratch);
 		if (w == LT_CLI_ERROR)
 			return -1;

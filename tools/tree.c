@@ -5,7 +5,7 @@
  * "PID ERRORS" to the file; the root's reporter (the process leaktrace
  * became) adds the others' errors to its own, so that the root exits with
  * error_exitcode when any process of the tree had leaks counting as
- * errors, and removes the file. A process whose report failed counts as
+ * errors, and removes the file and its private directory. A process whose report failed counts as
  * one error (a gate fails closed). Processes still running when the root
  * exits are not counted. The program's pid, signals and exit status are
  * untouched: nothing stays between it and its parent.
@@ -20,10 +20,19 @@
 #include "cli.h"
 #include "snapshot.h"
 
+/* The reporter is told by --tree= (its environment is cleaned of ours);
+ * the launcher reads the variable it set. */
+static const char *tree_value;
+
+void lt_tree_set(const char *value)
+{
+	tree_value = value;
+}
+
 /* The root's pid and the file, or 0 when the variable is absent or bad. */
 static pid_t tree_file(const char **path)
 {
-	const char *v = getenv("LEAKTRACE_TREE");
+	const char *v = tree_value ? tree_value : getenv("LEAKTRACE_TREE");
 	char *end;
 	long pid;
 	if (!v)
@@ -35,11 +44,25 @@ static pid_t tree_file(const char **path)
 	return (pid_t)pid;
 }
 
+void lt_tree_remove(const char *path)
+{
+	char dir[4096];
+	unlink(path);
+	const char *slash = strrchr(path, '/');
+	if (!slash || slash == path || (size_t)(slash - path) >= sizeof(dir))
+		return;
+	memcpy(dir, path, (size_t)(slash - path));
+	dir[slash - path] = '\0';
+	/* Only the directory the launcher made: it is empty now. */
+	if (strstr(dir, "/leaktrace-tree."))
+		rmdir(dir);
+}
+
 void lt_tree_discard(void)
 {
 	const char *path;
 	if (tree_file(&path) == getpid())
-		unlink(path);
+		lt_tree_remove(path);
 }
 
 int lt_tree_account(const struct lt_snapshot *snap, const struct lt_options *o, int errors,
@@ -55,7 +78,7 @@ int lt_tree_account(const struct lt_snapshot *snap, const struct lt_options *o, 
 		/* One short write to an O_APPEND file: lines never mix. */
 		char line[64];
 		int n = snprintf(line, sizeof(line), "%u %d\n", snap->process.pid, errors);
-		int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+		int fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
 		if (fd >= 0) {
 			if (write(fd, line, (size_t)n) != n)
 				fprintf(diag, "leaktrace: cannot record this process's errors in %s\n",
@@ -83,7 +106,7 @@ int lt_tree_account(const struct lt_snapshot *snap, const struct lt_options *o, 
 	}
 	if (f)
 		fclose(f);
-	unlink(path);
+	lt_tree_remove(path);
 	if (!total)
 		return errors;
 	fprintf(diag, "leaktrace: %lld error%s in %u other process%s of this process tree "

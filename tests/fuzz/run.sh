@@ -29,8 +29,8 @@ report="report/suppress.c report/suppress_valgrind.c report/suppress_lsan.c
 	report/outbuf.c report/baseline.c report/fingerprint.c report/json_read.c
 	report/json_write.c report/sha256.c report/report_text.c report/report_xml.c
 	report/report_json.c report/report_sarif.c report/output.c
-	report/output_machine.c common/snapshot_read.c common/snapshot_load.c
-	common/options.c"
+	report/output_machine.c report/output_file.c common/snapshot_read.c
+	common/snapshot_load.c common/options.c common/outfile.c"
 declare -A sources=(
 	[snapshot]="common/snapshot_read.c common/snapshot_load.c"
 	[options]="common/options.c"

@@ -278,7 +278,8 @@ struct fake {
 
 static const struct fake fakes[] = {
 	{ 0x7f0000001100, 1, { { .fn = "malloc", .obj = "/usr/lib/libleaktrace.so",
-				 .dir = "/src/preload", .file = "interpose.c", .line = 40 } } },
+				 .obj_bias = 0x7f0000000000, .dir = "/src/preload",
+				 .file = "interpose.c", .line = 40 } } },
 	{ 0x401010, 1, { { .fn = "helper", .obj = "/usr/bin/prog", .dir = "/src",
 			   .file = "leak.c", .line = 5 } } },
 	{ 0x401020, 1, { { .obj = "/usr/bin/prog" } } },

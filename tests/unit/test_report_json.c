@@ -100,13 +100,13 @@ static void assert_text(const char *actual, const char *expected)
 #define ALLOC_FRAME \
 	"{\"ip\": \"0x7f0000001100\", \"function\": \"malloc\", \"file\": \"interpose.c\", " \
 	"\"line\": 40, \"directory\": \"/src/preload\", \"object\": \"/usr/lib/libleaktrace.so\", " \
-	"\"inlined\": false, \"external\": true}"
+	"\"offset\": \"0x1100\", \"inlined\": false, \"external\": true}"
 #define MAIN_FRAME \
 	"{\"ip\": \"0x401100\", \"function\": \"main\", \"file\": \"leak.c\", \"line\": 10, " \
-	"\"directory\": \"/src\", \"object\": \"/usr/bin/prog\", \"inlined\": false, \"external\": false}"
+	"\"directory\": \"/src\", \"object\": \"/usr/bin/prog\", \"offset\": \"0x401100\", \"inlined\": false, \"external\": false}"
 #define UNKNOWN_FRAME \
 	"{\"ip\": \"0x401020\", \"function\": null, \"file\": null, \"line\": null, " \
-	"\"directory\": null, \"object\": \"/usr/bin/prog\", \"inlined\": false, \"external\": false}"
+	"\"directory\": null, \"object\": \"/usr/bin/prog\", \"offset\": \"0x401020\", \"inlined\": false, \"external\": false}"
 
 /* The whole document for the small snapshot with the default options
  * (definite and possible shown): every record is listed, the shown ones
@@ -204,9 +204,9 @@ static void test_json_document(void **state)
 		"      \"stack\": [\n"
 		"        " ALLOC_FRAME ",\n"
 		"        {\"ip\": \"0x401030\", \"function\": \"inl\", \"file\": \"leak.c\", \"line\": 3, "
-		"\"directory\": \"/src\", \"object\": \"/usr/bin/prog\", \"inlined\": true, \"external\": false},\n"
+		"\"directory\": \"/src\", \"object\": \"/usr/bin/prog\", \"offset\": \"0x401030\", \"inlined\": true, \"external\": false},\n"
 		"        {\"ip\": \"0x401030\", \"function\": \"outer(int)\", \"file\": \"leak.c\", \"line\": 7, "
-		"\"directory\": \"/src\", \"object\": \"/usr/bin/prog\", \"inlined\": false, \"external\": false},\n"
+		"\"directory\": \"/src\", \"object\": \"/usr/bin/prog\", \"offset\": \"0x401030\", \"inlined\": false, \"external\": false},\n"
 		"        " MAIN_FRAME "\n"
 		"      ]\n"
 		"    },\n"
@@ -229,7 +229,7 @@ static void test_json_document(void **state)
 		"      \"stack\": [\n"
 		"        " ALLOC_FRAME ",\n"
 		"        {\"ip\": \"0x401010\", \"function\": \"helper\", \"file\": \"leak.c\", \"line\": 5, "
-		"\"directory\": \"/src\", \"object\": \"/usr/bin/prog\", \"inlined\": false, \"external\": false},\n"
+		"\"directory\": \"/src\", \"object\": \"/usr/bin/prog\", \"offset\": \"0x401010\", \"inlined\": false, \"external\": false},\n"
 		"        " MAIN_FRAME "\n"
 		"      ]\n"
 		"    },\n"
