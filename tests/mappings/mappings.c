@@ -194,8 +194,11 @@ static NOINLINE void *worker(void *arg)
 	(void)arg;
 	for (int i = 0; i < ROUNDS; i++) {
 		char *p = map_anon(3 * PAGE, i & 1);
-		munmap(p + PAGE, PAGE);          /* split, then the rest */
-		munmap(p, 3 * PAGE);
+		/* Split, then each part: not one munmap over the hole, which
+		 * another thread's mmap may have been given meanwhile. */
+		munmap(p + PAGE, PAGE);
+		munmap(p, PAGE);
+		munmap(p + 2 * PAGE, PAGE);
 	}
 	void *lost = map_anon(PAGE, 0);
 	lost = NULL;
