@@ -63,6 +63,7 @@ static void after_fork_in_child(void)
 	/* Locks held by threads that do not exist in the child. */
 	lt_modules_after_fork();
 	lt_report_after_fork();
+	lt_delta_state_after_fork();
 	/* A forked child reports for itself at its own exit, unless asked
 	 * to stay silent. */
 	if (lt_opts.child_silent_after_fork)
@@ -82,6 +83,7 @@ __attribute__((constructor)) static void lt_start(int argc, char **argv, char **
 	keep_stderr();
 	lt_modules_refresh();
 	lt_static_tls_size();   /* asked now: a report may run in a signal handler */
+	lt_delta_state_init();
 	pthread_atfork(NULL, NULL, after_fork_in_child);
 	__cxa_atexit(lt_at_exit, NULL, NULL);
 	lt_ondemand_init();

@@ -53,11 +53,16 @@ static void become_reporter(int snap_fd)
 	}
 	if (lt_stderr_fd >= 0 && lt_stderr_fd != 2)
 		syscall(SYS_dup2, lt_stderr_fd, 2);
-	syscall(SYS_close_range, 4u, ~0u, 0u);
+	/* The previous report's figures, for the deltas, at 4. */
+	int state_fd = lt_delta_state_fd();
+	if (state_fd >= 0 && syscall(SYS_dup2, state_fd, LT_DELTA_STATE_FD) < 0)
+		state_fd = -1;
+	syscall(SYS_close_range, state_fd >= 0 ? 5u : 4u, ~0u, 0u);
 
 	lt_strbuf_init(&sb, fd_arg, sizeof(fd_arg));
 	lt_strbuf_puts(&sb, "--raw-fd=3");
-	char *argv[] = { lt_tool_path, "report", fd_arg, NULL };
+	char *argv[] = { lt_tool_path, "report", fd_arg,
+			 state_fd >= 0 ? "--delta-fd=4" : NULL, NULL };
 	char **envp = lt_reporter_environment(&env_mapping, &env_size);
 	if (envp)
 		syscall(SYS_execve, lt_tool_path, argv, envp);
@@ -136,10 +141,12 @@ static void start_interval_timer(void)
 		.sigev_notify = SIGEV_SIGNAL,
 		.sigev_signo = report_signal,
 	};
-	struct itimerspec spec = {
-		.it_value = { .tv_sec = lt_opts.interval },
-		.it_interval = { .tv_sec = lt_opts.interval },
-	};
+	/* interval_ms, when set, is the finer of the two. */
+	struct timespec every = { .tv_sec = lt_opts.interval };
+	if (lt_opts.interval_ms)
+		every = (struct timespec){ .tv_sec = lt_opts.interval_ms / 1000,
+					   .tv_nsec = (long)(lt_opts.interval_ms % 1000) * 1000000 };
+	struct itimerspec spec = { .it_value = every, .it_interval = every };
 	timer_t timer;
 	if (timer_create(CLOCK_MONOTONIC, &ev, &timer) != 0 ||
 	    timer_settime(timer, 0, &spec, NULL) != 0)
@@ -169,7 +176,7 @@ void lt_ondemand_init(void)
 	if (lt_sigaction((int)lt_opts.report_signal, &sa, NULL) != 0)
 		return;
 	report_signal = (int)lt_opts.report_signal;
-	if (lt_opts.interval)
+	if (lt_opts.interval || lt_opts.interval_ms)
 		start_interval_timer();
 }
 

@@ -307,6 +307,15 @@ int lt_memfd_reserved(const char *name) LT_HIDDEN;
  * that works after the main thread exited. */
 int lt_open_proc(const char *name, int flags) LT_HIDDEN;
 
+/* The file the reporters keep the previous report's figures in
+ * (delta_state.c): made at start-up, a new one in a forked child; -1 when
+ * it could not be made (reports then have no deltas). */
+void lt_delta_state_init(void) LT_HIDDEN;
+void lt_delta_state_after_fork(void) LT_HIDDEN;
+int lt_delta_state_fd(void) LT_HIDDEN;
+/* Where the reporter finds it: `leaktrace report --raw-fd=3 --delta-fd=4`. */
+#define LT_DELTA_STATE_FD 4
+
 /* Cold: installs the report signal's handler and the interval timer. */
 void lt_ondemand_init(void) LT_HIDDEN;
 /* The program installs a handler for sig: if it is the report signal,

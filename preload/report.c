@@ -141,19 +141,23 @@ static int run_reporter(int snap_fd)
 
 	lt_strbuf_init(&sb, fd_arg, sizeof(fd_arg));
 	lt_strbuf_puts(&sb, "--raw-fd=3");
-	char *argv[] = { lt_tool_path, "report", fd_arg, NULL };
+	int state_fd = lt_delta_state_fd();
+	char *argv[] = { lt_tool_path, "report", fd_arg,
+			 state_fd >= 0 ? "--delta-fd=4" : NULL, NULL };
 	char **envp = lt_reporter_environment(&env_mapping, &env_size);
 	if (!envp)
 		return -1;
 
-	/* The reporter gets the snapshot as fd 3, our copy of stderr as 2,
-	 * and none of the program's descriptors: it needs room in the fd
-	 * table to open debug files. */
+	/* The reporter gets the snapshot as fd 3, the previous report's
+	 * figures as 4, our copy of stderr as 2, and none of the program's
+	 * descriptors: it needs room in the fd table to open debug files. */
 	posix_spawn_file_actions_init(&fa);
 	if (lt_stderr_fd >= 0)
 		posix_spawn_file_actions_adddup2(&fa, lt_stderr_fd, 2);
 	posix_spawn_file_actions_adddup2(&fa, snap_fd, 3);
-	posix_spawn_file_actions_addclosefrom_np(&fa, 4);
+	if (state_fd >= 0)
+		posix_spawn_file_actions_adddup2(&fa, state_fd, LT_DELTA_STATE_FD);
+	posix_spawn_file_actions_addclosefrom_np(&fa, state_fd >= 0 ? 5 : 4);
 	rc = posix_spawn(&pid, lt_tool_path, &fa, NULL, argv, envp);
 	posix_spawn_file_actions_destroy(&fa);
 	lt_os_unmap(env_mapping, env_size);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "delta.h"
 #include "report.h"
 #include "suppress.h"
 #include "snapshot.h"
@@ -48,6 +49,16 @@ static int parse_args(int argc, char **argv, struct report_args *a)
 				fprintf(stderr, "leaktrace: option '--raw-fd' expects a file descriptor number\n");
 				return -1;
 			}
+			continue;
+		}
+		/* The previous report's figures (delta.h), from the library. */
+		if (strncmp(argv[i], "--delta-fd=", 11) == 0 || strncmp(argv[i], "--delta_fd=", 11) == 0) {
+			int fd = parse_fd(argv[i] + 11);
+			if (fd < 0) {
+				fprintf(stderr, "leaktrace: option '--delta-fd' expects a file descriptor number\n");
+				return -1;
+			}
+			lt_delta_set_state_fd(fd);
 			continue;
 		}
 		enum lt_cli_word w = lt_cli_take(&a->cli, argv[i], &scratch);
