@@ -25,9 +25,10 @@ def expect(failures, what, ok, detail=''):
 
 
 def lost_counts(log):
-    """Definitely lost blocks of each report in the log, in order."""
+    """Definitely lost blocks of each report in the log, in order (later
+    reports have valgrind's deltas: "1,000 (+500) bytes in 10 (+5)")."""
     return [int(m.group(1).replace(',', '')) for m in
-            re.finditer(r'definitely lost: [\d,]+ bytes in ([\d,]+) blocks', log)]
+            re.finditer(r'definitely lost: [\d,]+(?: \([+-][\d,]+\))? bytes in ([\d,]+)', log)]
 
 
 def main():
