@@ -96,6 +96,41 @@ static void report_in_copy(const ucontext_t *uc, enum lt_snap_reason reason,
 	lt_log("cannot run the reporter for a report on demand");
 }
 
+/* The first copy only forks the reporter and exits, but its exit (the
+ * teardown of a copy of the whole address space) takes as long as the
+ * fork: the handler does not wait for it. Copies are reaped at the next
+ * report, without waiting unless too many are still running. They end
+ * without a signal to the program (exit_signal 0), and only wait calls
+ * with __WALL see them. */
+#define MAX_COPIES 8
+static pid_t copies[MAX_COPIES];
+
+static void reap_copies(int how)
+{
+	for (int i = 0; i < MAX_COPIES; i++) {
+		if (!copies[i])
+			continue;
+		long rc;
+		while ((rc = syscall(SYS_wait4, copies[i], NULL, __WALL | how, NULL)) < 0 &&
+		       errno == EINTR)
+			;
+		if (rc != 0)      /* reaped, or not ours any more (ECHILD) */
+			copies[i] = 0;
+	}
+}
+
+static void remember_copy(pid_t child)
+{
+	reap_copies(WNOHANG);
+	for (int i = 0; i < MAX_COPIES; i++)
+		if (!copies[i]) {
+			copies[i] = child;
+			return;
+		}
+	reap_copies(0);
+	copies[0] = child;
+}
+
 static void on_report_signal(int sig, siginfo_t *info, void *context)
 {
 	int saved = errno;
@@ -115,20 +150,18 @@ static void on_report_signal(int sig, siginfo_t *info, void *context)
 	struct lt_world *w = lt_view_stop();
 	pid_t child = raw_fork();
 	if (child == 0) {
-		/* The copy forks once more and exits at once, so the parent
-		 * waits only for that and the reporter, orphaned, is reaped
-		 * by init rather than left as the program's child. */
+		/* The copy forks once more and exits at once, so the
+		 * reporter, orphaned, is reaped by init rather than left as
+		 * the program's child (the copy is reaped later). */
 		if (raw_fork() == 0)
 			report_in_copy(context, reason, pid, ppid, sequence, w);
 		syscall(SYS_exit_group, 0);
 	}
 	lt_view_resume(w);
-	if (child > 0) {
-		while (syscall(SYS_wait4, child, NULL, __WALL, NULL) < 0 && errno == EINTR)
-			;
-	} else {
+	if (child > 0)
+		remember_copy(child);
+	else
 		lt_log("cannot fork a copy of the process for a report on demand");
-	}
 	lt_fd_reserve_fill();
 	lt_self.depth--;
 	lt_report_unlock();
