@@ -113,8 +113,10 @@ def main():
                        capture_output=True, timeout=60)
     files = sorted(glob.glob(os.path.join(d, 'interval.*.txt')))
     first = open(files[0]).read() if files else ''
-    expect(failures, 'interval=1 over 2.5 s: two periodic reports and the exit one, each its own file',
-           p.returncode == 4 and len(files) == 3 and 'on the interval timer' in first, files)
+    # At least 2.5 s: on a loaded machine the program's 250 sleeps of
+    # 10 ms take longer, and the timer has time for a third report.
+    expect(failures, 'interval=1 over 2.5 s or more: periodic reports and the exit one, each its own file',
+           p.returncode == 4 and 3 <= len(files) <= 5 and 'on the interval timer' in first, files)
 
     # The program's own handler for the report signal keeps working.
     p = subprocess.run([lt, prog, '0', 'own-handler'], env=env, capture_output=True,
