@@ -68,3 +68,7 @@ bench: deps
 SOAK_SECONDS ?= 180
 soak: build
 	SOAK_SECONDS=$(SOAK_SECONDS) BENCH_BUILD=$(BUILD) python3 bench/soak.py
+
+# How long a report on demand pauses a program with 1M live blocks (1 GiB).
+pause-bench: build
+	BENCH_BUILD=$(BUILD) python3 bench/pause.py

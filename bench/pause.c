@@ -9,6 +9,7 @@
  * pause) and the longest gap of the spinning thread inside that window
  * (another thread's pause), in milliseconds.
  *     pause [BLOCKS [SIZE [REPORTS [SECONDS_BETWEEN]]]]
+ *     pause BLOCKS SIZE fork      (a plain fork of that heap, timed)
  * Run by bench/pause.py under leaktrace. */
 #include <pthread.h>
 #include <signal.h>
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define GAPS 65536
@@ -80,6 +82,20 @@ int main(int argc, char **argv)
 	for (long i = 0; i < blocks; i++) {
 		live[i] = malloc(size);
 		memset(live[i], 0, size);   /* resident, as a real heap is */
+	}
+	/* "fork": the floor of any fork-based report, a plain fork of this
+	 * heap (no leaktrace needed), three times. */
+	if (argc > 3 && strcmp(argv[3], "fork") == 0) {
+		for (int r = 0; r < 3; r++) {
+			double t0 = now_ms();
+			pid_t c = fork();
+			if (c == 0)
+				_exit(0);
+			double t1 = now_ms();
+			waitpid(c, NULL, 0);
+			printf("fork %.1f ms\n", t1 - t0);
+		}
+		return 0;
 	}
 	pthread_t t;
 	pthread_create(&t, NULL, spin, NULL);
