@@ -172,15 +172,18 @@ int lt_delta_state_parse(const void *buf, size_t len, struct lt_delta_state *out
 		snprintf(err, errlen, "not a leaktrace delta state of version %u", STATE_VERSION);
 		return -1;
 	}
+	if (len / sizeof(struct state_record) < h.count) {
+		snprintf(err, errlen, "record count %u larger than the file", h.count);
+		return -1;
+	}
 	/* 8-aligned copy: the frames are read in place. */
 	uint64_t *copy = malloc((len + 7) / 8 * 8);
 	out->recs = calloc(h.count ? h.count : 1, sizeof(*out->recs));
-	if (!copy || !out->recs || (h.count && len / sizeof(struct state_record) < h.count)) {
+	if (!copy || !out->recs) {
 		free(copy);
 		free(out->recs);
 		out->recs = NULL;
-		snprintf(err, errlen, copy ? "record count %u larger than the file" : "out of memory",
-			 h.count);
+		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	memcpy(copy, buf, len);

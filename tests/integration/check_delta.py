@@ -143,6 +143,31 @@ def main():
            records(reps[1]) == ['500 (+200) bytes in 5 (+2) blocks are definitely lost '
                                 'in loss record 3 of 4'], records(reps[1]))
 
+    # A forked child starts afresh: no deltas against its parent's figures.
+    p = subprocess.run([lt, '--log-file=' + os.path.join(d, 'fork.%p.log'), prog, 'fork'],
+                       env=env, capture_output=True, text=True, timeout=60)
+    logs = {}
+    end = time.time() + 30
+    while time.time() < end:
+        logs = {f: open(os.path.join(d, f)).read() for f in os.listdir(d)
+                if f.startswith('fork.')}
+        if len(logs) == 2 and all(t.count('ERROR SUMMARY:') == 2 for t in logs.values()):
+            break
+        time.sleep(0.1)
+    child = [t for t in logs.values() if 'in use now: 400 bytes in 4 blocks' in t]
+    parent = [t for t in logs.values() if 'in use now: 300 bytes in 3 blocks' in t]
+    split = r'(?m)^==\d+== leaktrace report \d+ of this process.*\n'
+    creps = re.split(split, child[0])[1:] if child else []
+    preps = re.split(split, parent[0])[1:] if parent else []
+    expect(failures, "a forked child's first report has no deltas, its exit report has its own",
+           p.returncode == 0 and len(creps) == 2 and '(+' not in creps[0] and
+           '(-' not in creps[0] and
+           '300 (+0) bytes in 3 (+0) blocks are definitely lost' in creps[1] and
+           'definitely lost: 400 (+' in creps[1], creps)
+    expect(failures, "the parent's exit report has deltas against its own report only",
+           len(preps) == 2 and '(+' not in preps[0] and
+           '300 (+0) bytes in 3 (+0) blocks are definitely lost' in preps[1], preps)
+
     print('delta: %s' % ('FAILED (%d)' % len(failures) if failures else 'ok'))
     return 1 if failures else 0
 

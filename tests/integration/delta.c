@@ -3,10 +3,15 @@
  * After each phase it says so on standard output and waits for a line on
  * standard input, so a test can ask for a report (leaktrace signal PID)
  * while the program's heap is exactly known, then let it go on. A block
- * made once at start-up stays the same throughout. */
+ * made once at start-up stays the same throughout.
+ * With "fork": one report, then a fork; the child leaks one more block,
+ * asks for a report of its own and exits. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 struct node {
 	struct node *next;
@@ -45,8 +50,29 @@ static void phase_done(int phase)
 		exit(3);
 }
 
-int main(void)
+/* A report, then a child that makes its own: its first report must have
+ * no deltas (it starts afresh), its exit report deltas against that. */
+static int fork_mode(void)
 {
+	leak_blocks(3);
+	raise(SIGUSR2);
+	usleep(300000);
+	pid_t child = fork();
+	if (child == 0) {
+		leak_blocks(1);
+		raise(SIGUSR2);
+		usleep(300000);
+		exit(0);
+	}
+	int status = 1;
+	waitpid(child, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1 && strcmp(argv[1], "fork") == 0)
+		return fork_mode();
 	/* One call site each, so each site is one loss record throughout. */
 	static const int leaks[] = { 3, 2, 1 }, grows[] = { 4, 6, 0 };
 	/* stdin's buffer first, so it is not counted as a change later. */
