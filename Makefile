@@ -7,7 +7,7 @@ DEPS = meson ninja-build pkg-config gcc g++ python3 libunwind-dev libdw-dev \
        libelf-dev libcmocka-dev valgrind cmake strace gdb clang libclang-rt-14-dev
 DEMO ?= $(BUILD)/examples/linked-list
 
-.PHONY: all build deps demo check check-sanitize unit fuzz clean
+.PHONY: all build deps demo check check-sanitize unit fuzz soak pause-bench clean
 
 all: build
 
@@ -68,3 +68,13 @@ bench: deps
 	@$(MAKE) --no-print-directory deps DEPS="$(BENCH_DEPS)"
 	@$(MAKE) --no-print-directory build
 	BENCH_BUILD=$(BUILD) python3 bench/run.py
+
+# Reports every 100 ms for SOAK_SECONDS (default 180) while 4 threads
+# allocate: no deadlock, no crash, no allocation lost. Not in make check.
+SOAK_SECONDS ?= 180
+soak: build
+	SOAK_SECONDS=$(SOAK_SECONDS) BENCH_BUILD=$(BUILD) python3 bench/soak.py
+
+# How long a report on demand pauses a program with 1M live blocks (1 GiB).
+pause-bench: build
+	BENCH_BUILD=$(BUILD) python3 bench/pause.py

@@ -103,6 +103,7 @@ static void after_fork_in_child(void)
 	/* Locks held by threads that do not exist in the child. */
 	lt_modules_after_fork();
 	lt_report_after_fork();
+	lt_delta_state_after_fork();
 	/* A forked child reports for itself at its own exit, unless asked
 	 * to stay silent. */
 	if (lt_opts.child_silent_after_fork)
@@ -123,6 +124,7 @@ __attribute__((constructor)) static void lt_start(int argc, char **argv, char **
 	lt_as_reserve_init();
 	lt_modules_refresh();
 	lt_static_tls_size();   /* asked now: a report may run in a signal handler */
+	lt_delta_state_init();
 	pthread_atfork(NULL, NULL, after_fork_in_child);
 	lt_mappings_init();
 	__cxa_atexit(lt_at_exit, NULL, NULL);

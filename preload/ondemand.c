@@ -54,9 +54,13 @@ static void become_reporter(int snap_fd)
 		err_fd = (int)syscall(SYS_open, "/dev/null", O_WRONLY);
 	if (err_fd >= 0 && err_fd != 2)
 		syscall(SYS_dup2, err_fd, 2);
-	syscall(SYS_close_range, 4u, ~0u, 0u);
+	/* The previous report's figures, for the deltas, at 4. */
+	int state_fd = lt_delta_state_fd();
+	if (state_fd >= 0 && syscall(SYS_dup2, state_fd, LT_DELTA_STATE_FD) < 0)
+		state_fd = -1;
+	syscall(SYS_close_range, state_fd >= 0 ? 5u : 4u, ~0u, 0u);
 
-	if (lt_reporter_exec_prepare(&x) == 0)
+	if (lt_reporter_exec_prepare(&x, state_fd >= 0) == 0)
 		syscall(SYS_execve, lt_tool_path, x.argv, x.envp);
 }
 
@@ -115,6 +119,41 @@ static bool sent_by_another_user(const siginfo_t *info)
 	return true;
 }
 
+/* The first copy only forks the reporter and exits, but its exit (the
+ * teardown of a copy of the whole address space) takes as long as the
+ * fork: the handler does not wait for it. Copies are reaped at the next
+ * report, without waiting unless too many are still running. They end
+ * without a signal to the program (exit_signal 0), and only wait calls
+ * with __WALL see them. */
+#define MAX_COPIES 8
+static pid_t copies[MAX_COPIES];
+
+static void reap_copies(int how)
+{
+	for (int i = 0; i < MAX_COPIES; i++) {
+		if (!copies[i])
+			continue;
+		long rc;
+		while ((rc = syscall(SYS_wait4, copies[i], NULL, __WALL | how, NULL)) < 0 &&
+		       errno == EINTR)
+			;
+		if (rc != 0)      /* reaped, or not ours any more (ECHILD) */
+			copies[i] = 0;
+	}
+}
+
+static void remember_copy(pid_t child)
+{
+	reap_copies(WNOHANG);
+	for (int i = 0; i < MAX_COPIES; i++)
+		if (!copies[i]) {
+			copies[i] = child;
+			return;
+		}
+	reap_copies(0);
+	copies[0] = child;
+}
+
 static void on_report_signal(int sig, siginfo_t *info, void *context)
 {
 	int saved = errno;
@@ -138,20 +177,18 @@ static void on_report_signal(int sig, siginfo_t *info, void *context)
 	struct lt_world *w = lt_view_stop();
 	pid_t child = lt_raw_fork();
 	if (child == 0) {
-		/* The copy forks once more and exits at once, so the parent
-		 * waits only for that and the reporter, orphaned, is reaped
-		 * by init rather than left as the program's child. */
+		/* The copy forks once more and exits at once, so the
+		 * reporter, orphaned, is reaped by init rather than left as
+		 * the program's child (the copy is reaped later). */
 		if (lt_raw_fork() == 0)
 			lt_report_in_copy(context, reason, pid, ppid, sequence, w);
 		syscall(SYS_exit_group, 0);
 	}
 	lt_view_resume(w);
-	if (child > 0) {
-		while (syscall(SYS_wait4, child, NULL, __WALL, NULL) < 0 && errno == EINTR)
-			;
-	} else {
+	if (child > 0)
+		remember_copy(child);
+	else
 		lt_log("cannot fork a copy of the process for a report on demand");
-	}
 	lt_fd_reserve_fill();
 	lt_self.depth--;
 	lt_report_unlock();
@@ -164,10 +201,12 @@ static void start_interval_timer(void)
 		.sigev_notify = SIGEV_SIGNAL,
 		.sigev_signo = report_signal,
 	};
-	struct itimerspec spec = {
-		.it_value = { .tv_sec = lt_opts.interval },
-		.it_interval = { .tv_sec = lt_opts.interval },
-	};
+	/* interval_ms, when set, is the finer of the two. */
+	struct timespec every = { .tv_sec = lt_opts.interval };
+	if (lt_opts.interval_ms)
+		every = (struct timespec){ .tv_sec = lt_opts.interval_ms / 1000,
+					   .tv_nsec = (long)(lt_opts.interval_ms % 1000) * 1000000 };
+	struct itimerspec spec = { .it_value = every, .it_interval = every };
 	timer_t timer;
 	if (timer_create(CLOCK_MONOTONIC, &ev, &timer) != 0 ||
 	    timer_settime(timer, 0, &spec, NULL) != 0)
@@ -197,7 +236,7 @@ void lt_ondemand_init(void)
 	if (lt_sigaction((int)lt_opts.report_signal, &sa, NULL) != 0)
 		return;
 	report_signal = (int)lt_opts.report_signal;
-	if (lt_opts.interval)
+	if (lt_opts.interval || lt_opts.interval_ms)
 		start_interval_timer();
 }
 

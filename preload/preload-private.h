@@ -335,12 +335,12 @@ bool lt_keep_raw_copy(int snap_fd, const char *pattern, pid_t pid, uint32_t sequ
 /* The reporter's command line and environment (reporter_exec.c), in a
  * mapping of ours. SIGNAL-SAFE. The snapshot is expected at fd 3. */
 struct lt_reporter_exec {
-	char *argv[5];
+	char *argv[6];
 	char **envp;
 	void *mapping;
 	size_t size;
 };
-int lt_reporter_exec_prepare(struct lt_reporter_exec *x) LT_HIDDEN;
+int lt_reporter_exec_prepare(struct lt_reporter_exec *x, bool with_delta_state) LT_HIDDEN;
 void lt_reporter_exec_release(struct lt_reporter_exec *x) LT_HIDDEN;
 /* Whether an LD_PRELOAD entry of len bytes names this library. */
 bool lt_is_our_preload(const char *entry, size_t len) LT_HIDDEN;
@@ -373,6 +373,14 @@ int lt_open_proc(const char *name, int flags) LT_HIDDEN;
 /* Cold: the report at exit will not run (the program asked for its final
  * check already, __lsan_do_leak_check). */
 void lt_exit_report_cancel(void) LT_HIDDEN;
+/* The file the reporters keep the previous report's figures in
+ * (delta_state.c): made at start-up, a new one in a forked child; -1 when
+ * it could not be made (reports then have no deltas). */
+void lt_delta_state_init(void) LT_HIDDEN;
+void lt_delta_state_after_fork(void) LT_HIDDEN;
+int lt_delta_state_fd(void) LT_HIDDEN;
+/* Where the reporter finds it: `leaktrace report --raw-fd=3 --delta-fd=4`. */
+#define LT_DELTA_STATE_FD 4
 
 /* Cold: installs the report signal's handler and the interval timer. */
 void lt_ondemand_init(void) LT_HIDDEN;

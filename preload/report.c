@@ -140,13 +140,15 @@ static int run_reporter(int snap_fd)
 	pid_t pid;
 	int status = -1, rc;
 
-	if (lt_reporter_exec_prepare(&x) != 0)
+	int state_fd = lt_delta_state_fd();
+	if (lt_reporter_exec_prepare(&x, state_fd >= 0) != 0)
 		return -1;
 
-	/* The reporter gets the snapshot as fd 3, our copy of stderr as 2,
-	 * and none of the program's descriptors: it needs room in the fd
-	 * table to open debug files. Ours may sit above a descriptor limit
-	 * the program lowered: it is lifted for the spawn. */
+	/* The reporter gets the snapshot as fd 3, the previous report's
+	 * figures as 4, our copy of stderr as 2, and none of the program's
+	 * descriptors: it needs room in the fd table to open debug files.
+	 * Ours may sit above a descriptor limit the program lowered: it is
+	 * lifted for the spawn. */
 	struct rlimit nofile;
 	bool lifted = lt_fd_limit_lift(&nofile);
 	posix_spawn_file_actions_init(&fa);
@@ -156,7 +158,9 @@ static int run_reporter(int snap_fd)
 	else
 		posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, snap_fd, 3);
-	posix_spawn_file_actions_addclosefrom_np(&fa, 4);
+	if (state_fd >= 0)
+		posix_spawn_file_actions_adddup2(&fa, state_fd, LT_DELTA_STATE_FD);
+	posix_spawn_file_actions_addclosefrom_np(&fa, state_fd >= 0 ? 5 : 4);
 	rc = posix_spawn(&pid, lt_tool_path, &fa, NULL, x.argv, x.envp);
 	posix_spawn_file_actions_destroy(&fa);
 	if (lifted)

@@ -1,4 +1,5 @@
-/* What the reporter runs with: `leaktrace report --raw-fd=3`, and the
+/* What the reporter runs with: `leaktrace report --raw-fd=3` (and
+ * --delta-fd=4 when the previous report's figures are passed), and the
  * program's environment without what is ours. It must not trace itself or
  * see our settings: the entry of this library in LD_PRELOAD goes (the
  * user's other entries stay), and every LEAKTRACE_* variable goes. The
@@ -50,7 +51,7 @@ static bool preload_without_ours(const char *value, char *out)
 	return p != start;
 }
 
-int lt_reporter_exec_prepare(struct lt_reporter_exec *x)
+int lt_reporter_exec_prepare(struct lt_reporter_exec *x, bool with_delta_state)
 {
 	size_t n = 0, preload_len = 0;
 	const char *tree = NULL;
@@ -95,6 +96,8 @@ int lt_reporter_exec_prepare(struct lt_reporter_exec *x)
 		memcpy(strings + sizeof(TREE_ARG) - 1, tree, tree_len + 1);
 		x->argv[k++] = strings;
 	}
+	if (with_delta_state)
+		x->argv[k++] = "--delta-fd=4";   /* LT_DELTA_STATE_FD */
 	x->argv[k] = NULL;
 	return 0;
 }

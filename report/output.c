@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "baseline.h"
+#include "delta.h"
 #include "output_file.h"
 #include "report.h"
 #include "suppress.h"
@@ -144,6 +145,8 @@ int lt_report_write(const struct lt_snapshot *snap, const struct lt_frame_source
 		lt_supp_free(&supps);
 		return -1;
 	}
+	/* Reports after a process's first: what changed since the last one. */
+	lt_delta_apply(&recs, snap, grouping_frames(opts), opts, diag);
 	/* A baseline that cannot be used is said, and every leak counts. */
 	lt_report_use_baseline(snap, src, opts, &recs, diag);
 	/* XML first: when the text goes to the terminal, the last thing on

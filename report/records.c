@@ -230,6 +230,11 @@ out:
 	return rc;
 }
 
+void lt_records_sort(struct lt_records *r)
+{
+	qsort(r->recs, r->count, sizeof(*r->recs), cmp_records);
+}
+
 void lt_records_free(struct lt_records *r)
 {
 	free(r->recs);

@@ -28,6 +28,21 @@ struct lt_loss_record {
 	 * and their blocks move from kind_* to suppressed_* below. */
 	bool suppressed;
 	const char *supp_name;    /* the name of the suppression that matched */
+	/* Set by lt_delta_apply (delta.h) in a report after the process's
+	 * first: the record's figures in the previous report (0 for a new
+	 * record), and whether the delta mode leaves the record out (valgrind's
+	 * "delta considered", negated). A record that went away since is kept
+	 * with 0 blocks, as valgrind keeps it for one more report. */
+	uint64_t old_bytes, old_indirect_bytes, old_blocks;
+	bool delta_hidden;
+};
+
+/* The LEAK SUMMARY figures of the previous report (delta.h). */
+struct lt_records_previous {
+	uint32_t sequence;        /* the report they come from */
+	uint64_t kind_bytes[LT_NKINDS], kind_blocks[LT_NKINDS];
+	uint64_t heur_bytes[LT_SNAP_HEUR_COUNT], heur_blocks[LT_SNAP_HEUR_COUNT];
+	uint64_t suppressed_bytes, suppressed_blocks;
 };
 
 /* A mapping record: the tracked mappings of one (stack, kind, type, path),
@@ -67,6 +82,10 @@ struct lt_records {
 	uint64_t map_kind_bytes[LT_NKINDS], map_kind_count[LT_NKINDS];
 	uint64_t map_type_bytes[LT_MAP_NTYPES], map_type_count[LT_MAP_NTYPES];
 	uint64_t maps_dropped;
+	/* Set by lt_delta_apply when there was a previous report: figures are
+	 * shown with their deltas ("(+N)"). */
+	bool has_previous;
+	struct lt_records_previous previous;
 };
 
 /* Groups and sorts. When max_frames is not 0, stacks that agree on their
@@ -86,6 +105,8 @@ int lt_map_records_build(const struct lt_snapshot *snap, struct lt_records *out)
 const char *lt_map_type_words(unsigned type);
 /* valgrind-XML-style error kind of a mapping: "Leak_MmapPrivateAnon"... */
 const char *lt_map_type_xml_kind(unsigned type);
+/* Sorts the records again in valgrind's order (after records were added). */
+void lt_records_sort(struct lt_records *r);
 
 /* Sort rank of a kind among records of equal total bytes: valgrind's
  * Reachedness order (still reachable < possibly lost < indirectly lost <

@@ -99,7 +99,7 @@ bool lt_report_shows(const struct lt_options *opts, const struct lt_loss_record 
 {
 	unsigned bit = lt_kind_bit(rec->kind);
 	return opts->leak_check == LT_LEAK_CHECK_FULL && !rec->suppressed &&
-	       (!bit || (opts->show_leak_kinds & bit));
+	       !rec->delta_hidden && (!bit || (opts->show_leak_kinds & bit));
 }
 
 bool lt_report_map_shows(const struct lt_options *opts, const struct lt_map_record *rec)
@@ -138,6 +138,7 @@ static void emit_mappings(const struct lt_report_ops *ops, struct lt_report *r)
 bool lt_report_counts(const struct lt_options *opts, const struct lt_loss_record *rec)
 {
 	return opts->leak_check == LT_LEAK_CHECK_FULL && !rec->suppressed &&
+	       !rec->delta_hidden &&
 	       (opts->errors_for_leak_kinds & lt_kind_bit(rec->kind)) && !rec->baselined;
 }
 
@@ -220,7 +221,7 @@ int lt_report_render(const struct lt_report_ops *ops, FILE *out,
 			if (grouped && rec->baselined != (pass == 1))
 				continue;
 			if (ops->all_records || (r.leak_check == LT_LEAK_CHECK_FULL &&
-						 !rec->suppressed &&
+						 !rec->suppressed && !rec->delta_hidden &&
 						 (!bit || (opts->show_leak_kinds & bit)))) {
 				ops->leak(&r, rec, i + 1);
 				emit_stack(ops, &r, src, rec);
@@ -228,6 +229,7 @@ int lt_report_render(const struct lt_report_ops *ops, FILE *out,
 				r.shown++;
 			}
 			r.errors += r.leak_check == LT_LEAK_CHECK_FULL && !rec->suppressed &&
+				    !rec->delta_hidden &&
 				    (opts->errors_for_leak_kinds & bit) != 0 && !rec->baselined;
 		}
 	}

@@ -234,6 +234,9 @@ static void json_begin(struct lt_report *r)
 	put_memory(w, snap);
 	put_scan(w, &snap->totals);
 	put_summaries(w, r);
+	/* The report the records' "previous" figures come from. */
+	if (rs->has_previous)
+		lt_jw_ku64(w, "previous_sequence", rs->previous.sequence);
 	lt_jw_key(w, "records");
 	lt_jw_array(w);
 }
@@ -290,6 +293,18 @@ static void json_leak(struct lt_report *r, const struct lt_loss_record *rec, siz
 	lt_jw_kbool(w, "suppressed", suppressed(rec));
 	lt_jw_kbool(w, "baselined", rec->baselined);
 	lt_jw_kstring(w, "message", sentence);
+	/* After a process's first report: the record's figures in the
+	 * previous one (0 for a new record; a record that went away has 0
+	 * blocks now). */
+	if (r->records->has_previous) {
+		lt_jw_key(w, "previous");
+		lt_jw_object(w);
+		lt_jw_ku64(w, "bytes", rec->old_bytes + rec->old_indirect_bytes);
+		lt_jw_ku64(w, "direct_bytes", rec->old_bytes);
+		lt_jw_ku64(w, "indirect_bytes", rec->old_indirect_bytes);
+		lt_jw_ku64(w, "blocks", rec->old_blocks);
+		lt_jw_end(w);
+	}
 	lt_jw_kstring(w, "fingerprint", v->fingerprint);
 	lt_jw_kstring(w, "fuzzy_fingerprint", v->fuzzy_fingerprint);
 	lt_jw_key(w, "site");

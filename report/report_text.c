@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "delta.h"
 #include "report.h"
 #include "suppress.h"
 
@@ -170,21 +171,13 @@ static void text_begin(struct lt_report *r)
 
 static void text_leak(struct lt_report *r, const struct lt_loss_record *rec, size_t number)
 {
-	char total[LT_COMMAS_MAX], direct[LT_COMMAS_MAX], indirect[LT_COMMAS_MAX];
-	char blocks[LT_COMMAS_MAX], num[LT_COMMAS_MAX], of[LT_COMMAS_MAX];
+	char figures[8 * LT_DELTA_MAX + 64], num[LT_COMMAS_MAX], of[LT_COMMAS_MAX];
 	const char *words = lt_kind_words(rec->kind, at_exit(r));
 
-	lt_fmt_commas(rec->blocks, blocks);
+	lt_record_figures(r->records, rec, figures, sizeof(figures));
 	lt_fmt_commas(number, num);
 	lt_fmt_commas(r->records->count, of);
-	if (rec->indirect_bytes)
-		say(r, "%s (%s direct, %s indirect) bytes in %s blocks are %s in loss record %s of %s\n",
-		    lt_fmt_commas(rec->bytes + rec->indirect_bytes, total),
-		    lt_fmt_commas(rec->bytes, direct), lt_fmt_commas(rec->indirect_bytes, indirect),
-		    blocks, words, num, of);
-	else
-		say(r, "%s bytes in %s blocks are %s in loss record %s of %s\n",
-		    lt_fmt_commas(rec->bytes, total), blocks, words, num, of);
+	say(r, "%s are %s in loss record %s of %s\n", figures, words, num, of);
 }
 
 /* valgrind's forms: "fn (file:line)", "fn (in /obj)", "??? (in /obj)",
@@ -218,12 +211,22 @@ static void text_leak_end(struct lt_report *r, const struct lt_loss_record *rec)
 		lt_supp_write_text(r->out, r->snap, r->src, r->opts->num_callers, rec);
 }
 
+/* "N bytes in M blocks", with valgrind's deltas after a first report. */
+static void summary_figures(struct lt_report *r, const char *label, uint64_t bytes,
+			    uint64_t old_bytes, uint64_t blocks, uint64_t old_blocks)
+{
+	char a[LT_COMMAS_MAX], b[LT_COMMAS_MAX], da[LT_DELTA_MAX], db[LT_DELTA_MAX];
+	bool on = r->records->has_previous;
+	say(r, "%s: %s%s bytes in %s%s blocks\n", label, lt_fmt_commas(bytes, a),
+	    lt_fmt_delta(bytes, old_bytes, on, da), lt_fmt_commas(blocks, b),
+	    lt_fmt_delta(blocks, old_blocks, on, db));
+}
+
 static void summary_line(struct lt_report *r, const char *label, unsigned kind)
 {
-	char a[LT_COMMAS_MAX], b[LT_COMMAS_MAX];
-	say(r, "%s: %s bytes in %s blocks\n", label,
-	    lt_fmt_commas(r->records->kind_bytes[kind], a),
-	    lt_fmt_commas(r->records->kind_blocks[kind], b));
+	const struct lt_records *rs = r->records;
+	summary_figures(r, label, rs->kind_bytes[kind], rs->previous.kind_bytes[kind],
+			rs->kind_blocks[kind], rs->previous.kind_blocks[kind]);
 }
 
 /* valgrind's lines under "still reachable": the heuristics that made
@@ -231,18 +234,22 @@ static void summary_line(struct lt_report *r, const char *label, unsigned kind)
 static void put_heuristics(struct lt_report *r)
 {
 	const struct lt_records *rs = r->records;
-	char a[LT_COMMAS_MAX], b[LT_COMMAS_MAX];
+	const struct lt_records_previous *p = &rs->previous;
+	char label[64];
 	bool any = false;
+	/* As valgrind: a heuristic with blocks now or in the previous report. */
 	for (unsigned h = 1; h < LT_SNAP_HEUR_COUNT; h++)
-		any |= rs->heur_blocks[h] != 0;
+		any |= rs->heur_blocks[h] != 0 || p->heur_blocks[h] != 0;
 	if (!any)
 		return;
 	say(r, "                      of which reachable via heuristic:\n");
 	for (unsigned h = 1; h < LT_SNAP_HEUR_COUNT; h++)
-		if (rs->heur_blocks[h])
-			say(r, "                        %-19s: %s bytes in %s blocks\n",
-			    lt_heuristic_name(h), lt_fmt_commas(rs->heur_bytes[h], a),
-			    lt_fmt_commas(rs->heur_blocks[h], b));
+		if (rs->heur_blocks[h] || p->heur_blocks[h]) {
+			snprintf(label, sizeof(label), "                        %-19s",
+				 lt_heuristic_name(h));
+			summary_figures(r, label, rs->heur_bytes[h], p->heur_bytes[h],
+					rs->heur_blocks[h], p->heur_blocks[h]);
+		}
 }
 
 /* valgrind's ERROR SUMMARY: suppressed errors are the suppressed records
@@ -356,7 +363,6 @@ static void mapping_summary(struct lt_report *r)
 static void text_end(struct lt_report *r)
 {
 	const struct lt_records *rs = r->records;
-	char a[LT_COMMAS_MAX], b[LT_COMMAS_MAX];
 	uint64_t unclassified = rs->kind_blocks[LT_KIND_UNCLASSIFIED];
 	bool show_list = r->opts->show_error_list || r->opts->verbosity >= 2;
 
@@ -375,8 +381,9 @@ static void text_end(struct lt_report *r)
 		summary_line(r, "     possibly lost", LT_KIND_POSSIBLE);
 		summary_line(r, "   still reachable", LT_KIND_REACHABLE);
 		put_heuristics(r);
-		say(r, "        suppressed: %s bytes in %s blocks\n",
-		    lt_fmt_commas(rs->suppressed_bytes, a), lt_fmt_commas(rs->suppressed_blocks, b));
+		summary_figures(r, "        suppressed", rs->suppressed_bytes,
+				rs->previous.suppressed_bytes, rs->suppressed_blocks,
+				rs->previous.suppressed_blocks);
 		if (unclassified)
 			summary_line(r, "    not classified", LT_KIND_UNCLASSIFIED);
 		if (r->leak_check == LT_LEAK_CHECK_SUMMARY)

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "delta.h"
 #include "report.h"
 #include "suppress.h"
 
@@ -168,25 +169,20 @@ static const char *xml_kind(unsigned kind)
 static void xml_leak(struct lt_report *r, const struct lt_loss_record *rec, size_t number)
 {
 	struct lt_outbuf *out = r->out;
-	char total[LT_COMMAS_MAX], direct[LT_COMMAS_MAX], indirect[LT_COMMAS_MAX];
-	char blocks[LT_COMMAS_MAX], num[LT_COMMAS_MAX], of[LT_COMMAS_MAX];
+	char figures[8 * LT_DELTA_MAX + 64], num[LT_COMMAS_MAX], of[LT_COMMAS_MAX];
 	const char *words = lt_kind_words(rec->kind, r->snap->process.reason == LT_REASON_EXIT);
 	uint64_t leaked = rec->bytes + rec->indirect_bytes;
 
-	lt_fmt_commas(rec->blocks, blocks);
 	lt_fmt_commas(number, num);
 	lt_fmt_commas(r->records->count, of);
 	/* valgrind numbers leak errors by loss record, shown or not. */
 	lt_ob_printf(out, "<error>\n  <unique>0x%zx</unique>\n  <tid>1</tid>\n  <kind>%s</kind>\n",
 		number - 1, xml_kind(rec->kind));
 	lt_ob_puts(out, "  <xwhat>\n");
-	if (rec->indirect_bytes)
-		lt_ob_printf(out, "    <text>%s (%s direct, %s indirect) bytes in %s blocks are %s in loss record %s of %s</text>\n",
-			lt_fmt_commas(leaked, total), lt_fmt_commas(rec->bytes, direct),
-			lt_fmt_commas(rec->indirect_bytes, indirect), blocks, words, num, of);
-	else
-		lt_ob_printf(out, "    <text>%s bytes in %s blocks are %s in loss record %s of %s</text>\n",
-			lt_fmt_commas(leaked, total), blocks, words, num, of);
+	/* valgrind's text, deltas included after a process's first report. */
+	lt_record_figures(r->records, rec, figures, sizeof(figures));
+	lt_ob_printf(out, "    <text>%s are %s in loss record %s of %s</text>\n", figures, words,
+		     num, of);
 	/* No thousands separators inside the numbers meant for programs. */
 	lt_ob_printf(out, "    <leakedbytes>%llu</leakedbytes>\n", (unsigned long long)leaked);
 	lt_ob_printf(out, "    <leakedblocks>%llu</leakedblocks>\n", (unsigned long long)rec->blocks);

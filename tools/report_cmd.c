@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "delta.h"
 #include "report.h"
 #include "suppress.h"
 #include "snapshot.h"
@@ -54,6 +55,16 @@ static int parse_args(int argc, char **argv, struct report_args *a)
 		 * counts in (tools/tree.c). */
 		if (strncmp(argv[i], "--tree=", 7) == 0) {
 			lt_tree_set(argv[i] + 7);
+			continue;
+		}
+		/* The previous report's figures (delta.h), from the library. */
+		if (strncmp(argv[i], "--delta-fd=", 11) == 0 || strncmp(argv[i], "--delta_fd=", 11) == 0) {
+			int fd = parse_fd(argv[i] + 11);
+			if (fd < 0) {
+				fprintf(stderr, "leaktrace: option '--delta-fd' expects a file descriptor number\n");
+				return -1;
+			}
+			lt_delta_set_state_fd(fd);
 			continue;
 		}
 		enum lt_cli_word w = lt_cli_take(&a->cli, argv[i], &scratch);

@@ -26,7 +26,7 @@ fi
 
 report="report/suppress.c report/suppress_valgrind.c report/suppress_lsan.c
 	report/default_supp.c report/format.c report/report.c report/records.c report/map_records.c
-	report/outbuf.c report/baseline.c report/fingerprint.c report/json_read.c
+	report/outbuf.c report/baseline.c report/delta.c report/fingerprint.c report/json_read.c
 	report/json_write.c report/sha256.c report/report_text.c report/report_xml.c
 	report/report_json.c report/report_sarif.c report/output.c
 	report/output_machine.c report/output_file.c common/snapshot_read.c

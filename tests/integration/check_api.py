@@ -63,12 +63,16 @@ def reports(log):
     return list(zip(parts[1::2], parts[2::2]))
 
 
+# A report after a process's first adds valgrind's delta after each figure.
+DELTA = r'(?: \([+-][\d,]+\))?'
+
+
 def records(text):
     """(bytes, blocks, kind, frames) of each loss record; frames as
     'function (file:line)'."""
     out = []
-    for m in re.finditer(r'^==\d+== ([\d,]+) bytes in ([\d,]+) blocks are ([a-z ]+?) in loss '
-                         r'record \d+ of \d+\n((?:==\d+==    (?:at|by) .*\n)*)', text, re.M):
+    for m in re.finditer(r'^==\d+== ([\d,]+)%s bytes in ([\d,]+)%s blocks are ([a-z ]+?) in loss '
+                         r'record \d+ of \d+\n((?:==\d+==    (?:at|by) .*\n)*)' % (DELTA, DELTA), text, re.M):
         frames = [re.sub(r'^.*?: ', '', f.strip()) for f in
                   re.findall(r'(?:at|by) 0x[0-9A-F]+: (.*)', m.group(4))]
         out.append((int(m.group(1).replace(',', '')), int(m.group(2).replace(',', '')),
@@ -77,7 +81,7 @@ def records(text):
 
 
 def summary(text, kind):
-    m = re.search(r'%s: ([\d,]+) bytes in ([\d,]+) blocks' % kind, text)
+    m = re.search(r'%s: ([\d,]+)%s bytes in ([\d,]+)%s blocks' % (kind, DELTA, DELTA), text)
     return (int(m.group(1).replace(',', '')), int(m.group(2).replace(',', ''))) if m else None
 
 

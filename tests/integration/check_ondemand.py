@@ -25,9 +25,10 @@ def expect(failures, what, ok, detail=''):
 
 
 def lost_counts(log):
-    """Definitely lost blocks of each report in the log, in order."""
+    """Definitely lost blocks of each report in the log, in order (later
+    reports have valgrind's deltas: "1,000 (+500) bytes in 10 (+5)")."""
     return [int(m.group(1).replace(',', '')) for m in
-            re.finditer(r'definitely lost: [\d,]+ bytes in ([\d,]+) blocks', log)]
+            re.finditer(r'definitely lost: [\d,]+(?: \([+-][\d,]+\))? bytes in ([\d,]+)', log)]
 
 
 def main():
@@ -114,8 +115,10 @@ def main():
                        capture_output=True, timeout=60)
     files = sorted(glob.glob(os.path.join(d, 'interval.*.txt')))
     first = open(files[0]).read() if files else ''
-    expect(failures, 'interval=1 over 2.5 s: two periodic reports and the exit one, each its own file',
-           p.returncode == 4 and len(files) == 3 and 'on the interval timer' in first, files)
+    # At least 2.5 s: on a loaded machine the program's 250 sleeps of
+    # 10 ms take longer, and the timer has time for a third report.
+    expect(failures, 'interval=1 over 2.5 s or more: periodic reports and the exit one, each its own file',
+           p.returncode == 4 and 3 <= len(files) <= 5 and 'on the interval timer' in first, files)
 
     # The program's own handler for the report signal keeps working.
     p = subprocess.run([lt, prog, '0', 'own-handler'], env=env, capture_output=True,
