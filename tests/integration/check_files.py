@@ -237,8 +237,8 @@ def cmd_child_env(a, ck):
     ck.expect('the reporter at exit ran once', rc == 3 and len(res) == 1, rc, err, res)
     if res:
         args, renv = res[0]
-        ck.expect('its arguments: report --raw-fd=3 --tree=ROOT:PATH',
-                  args == 'ARGS: report --raw-fd=3 --tree=1:/nonexistent/errors', args)
+        ck.expect('its arguments: report --raw-fd=3 --tree=ROOT:PATH --delta-fd=4',
+                  args == 'ARGS: report --raw-fd=3 --tree=1:/nonexistent/errors --delta-fd=4', args)
         ck.expect('its LD_PRELOAD: the user\'s entries, not this library',
                   renv.get('LD_PRELOAD') == 'libm.so.6:libdl.so.2', renv.get('LD_PRELOAD'))
         ck.expect('no LEAKTRACE_* variable, the user\'s variables kept',
@@ -261,7 +261,7 @@ def cmd_child_env(a, ck):
     for args, renv in res:
         ck.expect('reporter %s: no LD_PRELOAD, no LEAKTRACE_*' % args,
                   'LD_PRELOAD' not in renv and not [k for k in renv if k.startswith('LEAKTRACE_')]
-                  and args == 'ARGS: report --raw-fd=3 --tree=1:/nonexistent/errors',
+                  and args == 'ARGS: report --raw-fd=3 --tree=1:/nonexistent/errors --delta-fd=4',
                   sorted(renv))
 
 
