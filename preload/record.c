@@ -23,6 +23,7 @@ bool lt_init_core(void)
 	lt_depot_init();
 	lt_thread_init();
 	lt_backtrace_init();
+	lt_stack_cache_init();
 	lt_threadreg_init();
 	bool ok = lt_resolve_real();
 	lt_self.depth--;
@@ -33,14 +34,12 @@ bool lt_init_core(void)
 void lt_record_alloc(struct lt_thread *t, void *p, uint64_t size, uintptr_t entry,
 		     uintptr_t ra, uintptr_t cfa)
 {
-	uintptr_t frames[LT_SNAP_MAX_DEPTH];
 	int saved = errno;
 	struct lt_counter_slot *c = lt_thread_counters(t);
 
 	c->allocs++;
 	c->bytes += size;
-	uint32_t depth = lt_backtrace(entry, ra, cfa, frames, lt_capture_depth);
-	uint32_t id = lt_depot_intern(frames, depth);
+	uint32_t id = lt_stack_id(entry, ra, cfa, lt_capture_depth);
 	if (LT_LIKELY(id))
 		lt_table_insert((uintptr_t)p, size, id);
 	else
