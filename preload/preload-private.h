@@ -172,7 +172,7 @@ uint32_t lt_backtrace(uintptr_t entry, uintptr_t ra, uintptr_t cfa, uintptr_t *f
  * the caller's RBP. A walk from the same place that would read the same
  * words returns the same frames. usable is false when the walk went to
  * libunwind or read more words than the log holds. */
-#define LT_WALK_LOG_MAX 30
+#define LT_WALK_LOG_MAX 24
 struct lt_walk_log {
 	bool usable, uses_bp;
 	uint32_t n;

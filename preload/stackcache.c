@@ -17,8 +17,11 @@
  * caching, so nobody ever waits. */
 #include "preload-private.h"
 
-#define CACHE_BITS 12
+#define CACHE_BITS 11
 #define CACHE_SIZE (1u << CACHE_BITS)
+/* A start can have several stacks above it (a wrapper called from
+ * different callers at the same depth): each set keeps the last WAYS. */
+#define WAYS 4
 
 struct stack_entry {
 	_Atomic uint64_t seq;
@@ -42,10 +45,11 @@ void lt_stack_cache_init(void)
 		cache = lt_os_map(sizeof(*cache) * CACHE_SIZE);
 }
 
-static inline struct stack_entry *entry_for(uintptr_t entry, uintptr_t ra, uintptr_t sp)
+/* The first entry of the start's set of WAYS. */
+static inline struct stack_entry *set_for(uintptr_t entry, uintptr_t ra, uintptr_t sp)
 {
 	uint64_t h = (ra ^ (sp << 16) ^ (sp >> 4) ^ entry) * 0x9e3779b97f4a7c15ull;
-	return &cache[h >> (64 - CACHE_BITS)];
+	return &cache[(h >> (64 - CACHE_BITS)) & ~(uint64_t)(WAYS - 1)];
 }
 
 /* The id the entry holds for this start if the stack still holds every
@@ -107,6 +111,22 @@ static LT_NOINLINE void store(struct stack_entry *e, uintptr_t entry, uintptr_t 
 	atomic_store_explicit(&e->seq, seq + 2, memory_order_release);
 }
 
+/* The way to overwrite: the older one, by the sequence counts (each
+ * store adds 2), so a set keeps the two most recent stacks. */
+static inline struct stack_entry *victim(struct stack_entry *set)
+{
+	struct stack_entry *v = &set[0];
+	uint64_t oldest = atomic_load_explicit(&set[0].seq, memory_order_relaxed);
+	for (unsigned w = 1; w < WAYS; w++) {
+		uint64_t seq = atomic_load_explicit(&set[w].seq, memory_order_relaxed);
+		if (seq < oldest) {
+			oldest = seq;
+			v = &set[w];
+		}
+	}
+	return v;
+}
+
 uint32_t lt_stack_id(uintptr_t entry, uintptr_t ra, uintptr_t sp, uint32_t max)
 {
 	/* The caller's RBP: nothing in this library touches the register
@@ -114,12 +134,14 @@ uint32_t lt_stack_id(uintptr_t entry, uintptr_t ra, uintptr_t sp, uint32_t max)
 	uintptr_t bp;
 	__asm__ volatile("mov %%rbp, %0" : "=r"(bp));
 	uint32_t epoch = atomic_load_explicit(&lt_module_epoch, memory_order_relaxed);
-	struct stack_entry *e = NULL;
+	struct stack_entry *set = NULL;
 	if (LT_LIKELY(cache)) {
-		e = entry_for(entry, ra, sp);
-		uint32_t id = lookup(e, entry, ra, sp, bp, max, epoch);
-		if (LT_LIKELY(id))
-			return id;
+		set = set_for(entry, ra, sp);
+		for (unsigned w = 0; w < WAYS; w++) {
+			uint32_t id = lookup(&set[w], entry, ra, sp, bp, max, epoch);
+			if (LT_LIKELY(id))
+				return id;
+		}
 	}
 	uintptr_t frames[LT_SNAP_MAX_DEPTH];
 	struct lt_walk_log log;
@@ -128,7 +150,7 @@ uint32_t lt_stack_id(uintptr_t entry, uintptr_t ra, uintptr_t sp, uint32_t max)
 	log.n = 0;
 	uint32_t depth = lt_backtrace_logged(entry, ra, sp, bp, frames, max, &log);
 	uint32_t id = lt_depot_intern(frames, depth);
-	if (e && id && log.usable)
-		store(e, entry, ra, sp, bp, max, epoch, id, &log);
+	if (set && id && log.usable)
+		store(victim(set), entry, ra, sp, bp, max, epoch, id, &log);
 	return id;
 }
