@@ -11,10 +11,12 @@
  * independent loads, where the walk is a chain of dependent ones followed
  * by hashing and comparing the whole stack in the depot.
  *
- * Entries are direct-mapped by the start and guarded by a sequence count,
- * odd while a thread rewrites the entry; a reader that saw the count change
- * ignores what it read. A thread that finds the entry being written skips
- * caching, so nobody ever waits. */
+ * A start hashes to a set of WAYS entries, whose one-word tags share a
+ * cache line: most misses end there. An entry is guarded by a sequence
+ * count, odd while a thread rewrites it; a reader that saw the count
+ * change ignores what it read. A thread that finds the entry being written
+ * skips caching, so nobody ever waits. Tags are hints: the entry itself is
+ * checked in full. */
 #include "preload-private.h"
 
 #define CACHE_BITS 11
@@ -23,16 +25,23 @@
  * different callers at the same depth): each set keeps the last WAYS. */
 #define WAYS 4
 
+/* One stack word the walk read: its offset from the start's stack pointer
+ * and the value it held. */
+struct read_word {
+	uintptr_t value;
+	uint32_t off;
+};
+
 struct stack_entry {
 	_Atomic uint64_t seq;
 	uintptr_t entry, ra, sp, bp;
 	uint32_t epoch, max, id, n;
 	bool uses_bp;
-	uint32_t off[LT_WALK_LOG_MAX];
-	uintptr_t value[LT_WALK_LOG_MAX];
+	struct read_word words[LT_WALK_LOG_MAX];
 };
 
 static struct stack_entry *cache;
+static uint64_t *tags;   /* per entry: its start's hash, 0 when unused */
 
 /* Fields other than seq are read and written as relaxed atomics: readers
  * may race with a writer, and the sequence count tells them so. */
@@ -43,13 +52,19 @@ void lt_stack_cache_init(void)
 {
 	if (!cache)
 		cache = lt_os_map(sizeof(*cache) * CACHE_SIZE);
+	if (!tags)
+		tags = lt_os_map(sizeof(*tags) * CACHE_SIZE);
 }
 
-/* The first entry of the start's set of WAYS. */
-static inline struct stack_entry *set_for(uintptr_t entry, uintptr_t ra, uintptr_t sp)
+static inline uint64_t start_hash(uintptr_t entry, uintptr_t ra, uintptr_t sp)
 {
 	uint64_t h = (ra ^ (sp << 16) ^ (sp >> 4) ^ entry) * 0x9e3779b97f4a7c15ull;
-	return &cache[(h >> (64 - CACHE_BITS)) & ~(uint64_t)(WAYS - 1)];
+	return h | 1;   /* never 0, the unused tag */
+}
+
+static inline unsigned set_of(uint64_t hash)
+{
+	return (unsigned)(hash >> (64 - CACHE_BITS)) & ~(WAYS - 1u);
 }
 
 /* The id the entry holds for this start if the stack still holds every
@@ -70,10 +85,10 @@ static inline uint32_t lookup(const struct stack_entry *e, uintptr_t entry, uint
 	if (LT_UNLIKELY(n > LT_WALK_LOG_MAX))
 		return 0;
 	for (uint32_t i = 0; i < n; i++) {
-		uint32_t off = GET(e->off[i]);
+		uint32_t off = GET(e->words[i].off);
 		if (LT_UNLIKELY(off > span))
 			return 0;
-		if (*(const uintptr_t *)(sp + off) != GET(e->value[i]))
+		if (*(const uintptr_t *)(sp + off) != GET(e->words[i].value))
 			return 0;
 	}
 	uint32_t id = GET(e->id);
@@ -83,9 +98,9 @@ static inline uint32_t lookup(const struct stack_entry *e, uintptr_t entry, uint
 	return id;
 }
 
-static LT_NOINLINE void store(struct stack_entry *e, uintptr_t entry, uintptr_t ra,
-			      uintptr_t sp, uintptr_t bp, uint32_t max, uint32_t epoch,
-			      uint32_t id, const struct lt_walk_log *log)
+static void store(struct stack_entry *e, uintptr_t entry, uintptr_t ra, uintptr_t sp,
+		  uintptr_t bp, uint32_t max, uint32_t epoch, uint32_t id,
+		  const struct lt_walk_log *log)
 {
 	uint64_t seq = atomic_load_explicit(&e->seq, memory_order_relaxed);
 	/* Odd: another thread is writing it (or was, in the parent of a fork:
@@ -105,26 +120,35 @@ static LT_NOINLINE void store(struct stack_entry *e, uintptr_t entry, uintptr_t 
 	PUT(e->id, id);
 	PUT(e->n, log->n);
 	for (uint32_t i = 0; i < log->n; i++) {
-		PUT(e->off[i], log->off[i]);
-		PUT(e->value[i], log->value[i]);
+		PUT(e->words[i].off, log->off[i]);
+		PUT(e->words[i].value, log->value[i]);
 	}
 	atomic_store_explicit(&e->seq, seq + 2, memory_order_release);
 }
 
-/* The way to overwrite: the older one, by the sequence counts (each
- * store adds 2), so a set keeps the two most recent stacks. */
-static inline struct stack_entry *victim(struct stack_entry *set)
+/* Cold: after a walk, into the set's way written longest ago (its tag
+ * said nothing useful, or it is unused). */
+static LT_NOINLINE void remember(unsigned set, uint64_t hash, uintptr_t entry, uintptr_t ra,
+				 uintptr_t sp, uintptr_t bp, uint32_t max, uint32_t epoch,
+				 uint32_t id, const struct lt_walk_log *log)
 {
-	struct stack_entry *v = &set[0];
-	uint64_t oldest = atomic_load_explicit(&set[0].seq, memory_order_relaxed);
-	for (unsigned w = 1; w < WAYS; w++) {
-		uint64_t seq = atomic_load_explicit(&set[w].seq, memory_order_relaxed);
+	unsigned v = set;
+	uint64_t oldest = UINT64_MAX;
+	for (unsigned w = set; w < set + WAYS; w++) {
+		if (GET(tags[w]) == 0) {
+			v = w;
+			break;
+		}
+		/* Each store adds 2 to an entry's count: the least rewritten
+		 * way goes, which spreads the stores over the set. */
+		uint64_t seq = atomic_load_explicit(&cache[w].seq, memory_order_relaxed);
 		if (seq < oldest) {
 			oldest = seq;
-			v = &set[w];
+			v = w;
 		}
 	}
-	return v;
+	store(&cache[v], entry, ra, sp, bp, max, epoch, id, log);
+	PUT(tags[v], hash);
 }
 
 uint32_t lt_stack_id(uintptr_t entry, uintptr_t ra, uintptr_t sp, uint32_t max)
@@ -134,11 +158,13 @@ uint32_t lt_stack_id(uintptr_t entry, uintptr_t ra, uintptr_t sp, uint32_t max)
 	uintptr_t bp;
 	__asm__ volatile("mov %%rbp, %0" : "=r"(bp));
 	uint32_t epoch = atomic_load_explicit(&lt_module_epoch, memory_order_relaxed);
-	struct stack_entry *set = NULL;
-	if (LT_LIKELY(cache)) {
-		set = set_for(entry, ra, sp);
-		for (unsigned w = 0; w < WAYS; w++) {
-			uint32_t id = lookup(&set[w], entry, ra, sp, bp, max, epoch);
+	uint64_t hash = start_hash(entry, ra, sp);
+	unsigned set = set_of(hash);
+	if (LT_LIKELY(cache && tags)) {
+		for (unsigned w = set; w < set + WAYS; w++) {
+			if (GET(tags[w]) != hash)
+				continue;
+			uint32_t id = lookup(&cache[w], entry, ra, sp, bp, max, epoch);
 			if (LT_LIKELY(id))
 				return id;
 		}
@@ -150,7 +176,7 @@ uint32_t lt_stack_id(uintptr_t entry, uintptr_t ra, uintptr_t sp, uint32_t max)
 	log.n = 0;
 	uint32_t depth = lt_backtrace_logged(entry, ra, sp, bp, frames, max, &log);
 	uint32_t id = lt_depot_intern(frames, depth);
-	if (set && id && log.usable)
-		store(victim(set), entry, ra, sp, bp, max, epoch, id, &log);
+	if (cache && tags && id && log.usable)
+		remember(set, hash, entry, ra, sp, bp, max, epoch, id, &log);
 	return id;
 }
