@@ -127,6 +127,10 @@ void *lt_meta_alloc(size_t size) LT_HIDDEN;
  * for the record (counted as dropped). */
 bool lt_table_insert(uintptr_t addr, uint64_t size, uint32_t stack_id) LT_HIDDEN;
 
+/* HOT. Starts loading the cache line addr's record will go to, so that
+ * the insert that follows the stack walk does not wait for it. */
+void lt_table_prefetch(uintptr_t addr) LT_HIDDEN;
+
 struct lt_table_entry {
 	uint64_t size;
 	uint32_t stack_id;

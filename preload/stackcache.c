@@ -42,6 +42,9 @@ struct stack_entry {
 
 static struct stack_entry *cache;
 static uint64_t *tags;   /* per entry: its start's hash, 0 when unused */
+/* Per set: the way that answered or was written last, tried first: the
+ * calls of a loop come back to the same stack. */
+static uint8_t *recent;
 
 /* Fields other than seq are read and written as relaxed atomics: readers
  * may race with a writer, and the sequence count tells them so. */
@@ -54,6 +57,8 @@ void lt_stack_cache_init(void)
 		cache = lt_os_map(sizeof(*cache) * CACHE_SIZE);
 	if (!tags)
 		tags = lt_os_map(sizeof(*tags) * CACHE_SIZE);
+	if (!recent)
+		recent = lt_os_map(CACHE_SIZE / WAYS);
 }
 
 static inline uint64_t start_hash(uintptr_t entry, uintptr_t ra, uintptr_t sp)
@@ -149,6 +154,7 @@ static LT_NOINLINE void remember(unsigned set, uint64_t hash, uintptr_t entry, u
 	}
 	store(&cache[v], entry, ra, sp, bp, max, epoch, id, log);
 	PUT(tags[v], hash);
+	PUT(recent[set / WAYS], (uint8_t)(v - set));
 }
 
 uint32_t lt_stack_id(uintptr_t entry, uintptr_t ra, uintptr_t sp, uint32_t max)
@@ -160,13 +166,18 @@ uint32_t lt_stack_id(uintptr_t entry, uintptr_t ra, uintptr_t sp, uint32_t max)
 	uint32_t epoch = atomic_load_explicit(&lt_module_epoch, memory_order_relaxed);
 	uint64_t hash = start_hash(entry, ra, sp);
 	unsigned set = set_of(hash);
-	if (LT_LIKELY(cache && tags)) {
-		for (unsigned w = set; w < set + WAYS; w++) {
+	if (LT_LIKELY(cache && tags && recent)) {
+		unsigned first = GET(recent[set / WAYS]);
+		for (unsigned k = 0; k < WAYS; k++) {
+			unsigned w = set + ((first + k) & (WAYS - 1));
 			if (GET(tags[w]) != hash)
 				continue;
 			uint32_t id = lookup(&cache[w], entry, ra, sp, bp, max, epoch);
-			if (LT_LIKELY(id))
+			if (LT_LIKELY(id)) {
+				if (k)
+					PUT(recent[set / WAYS], (uint8_t)(w - set));
 				return id;
+			}
 		}
 	}
 	uintptr_t frames[LT_SNAP_MAX_DEPTH];
@@ -176,7 +187,7 @@ uint32_t lt_stack_id(uintptr_t entry, uintptr_t ra, uintptr_t sp, uint32_t max)
 	log.n = 0;
 	uint32_t depth = lt_backtrace_logged(entry, ra, sp, bp, frames, max, &log);
 	uint32_t id = lt_depot_intern(frames, depth);
-	if (cache && tags && id && log.usable)
+	if (cache && tags && recent && id && log.usable)
 		remember(set, hash, entry, ra, sp, bp, max, epoch, id, &log);
 	return id;
 }

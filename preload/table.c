@@ -178,6 +178,15 @@ static LT_NOINLINE bool side_remove(uintptr_t addr, struct lt_table_entry *old)
 	return false;
 }
 
+void lt_table_prefetch(uintptr_t addr)
+{
+	if (LT_LIKELY(radix_key(addr) && l1)) {
+		slot_t *s = radix_slot(addr, false);
+		if (LT_LIKELY(s))
+			__builtin_prefetch(s, 1, 3);
+	}
+}
+
 bool lt_table_insert(uintptr_t addr, uint64_t size, uint32_t stack_id)
 {
 	if (LT_LIKELY(radix_key(addr) && size < SIZE_TOO_BIG && stack_id < (1u << 31) && l1)) {
