@@ -128,8 +128,11 @@ void *lt_meta_alloc(size_t size) LT_HIDDEN;
 bool lt_table_insert(uintptr_t addr, uint64_t size, uint32_t stack_id) LT_HIDDEN;
 
 /* HOT. Starts loading the cache line addr's record will go to, so that
- * the insert that follows the stack walk does not wait for it. */
-void lt_table_prefetch(uintptr_t addr) LT_HIDDEN;
+ * the insert that follows the stack walk does not wait for it; returns
+ * that slot for lt_table_insert_at (NULL when it has none yet). */
+void *lt_table_prefetch(uintptr_t addr) LT_HIDDEN;
+/* HOT. lt_table_insert into the slot lt_table_prefetch gave for addr. */
+bool lt_table_insert_at(void *slot, uintptr_t addr, uint64_t size, uint32_t stack_id) LT_HIDDEN;
 
 struct lt_table_entry {
 	uint64_t size;

@@ -39,10 +39,10 @@ void lt_record_alloc(struct lt_thread *t, void *p, uint64_t size, uintptr_t entr
 
 	c->allocs++;
 	c->bytes += size;
-	lt_table_prefetch((uintptr_t)p);
+	void *slot = lt_table_prefetch((uintptr_t)p);
 	uint32_t id = lt_stack_id(entry, ra, cfa, lt_capture_depth);
 	if (LT_LIKELY(id))
-		lt_table_insert((uintptr_t)p, size, id);
+		lt_table_insert_at(slot, (uintptr_t)p, size, id);
 	else
 		lt_table_count_dropped();
 	errno = saved;
