@@ -157,15 +157,36 @@ uint32_t lt_backtrace_full(uintptr_t entry, uintptr_t *frames, uint32_t max)
 	return depth;
 }
 
-/* Walks with cached rules from the program's frame that called us;
- * returns 0 when it must hand over to libunwind. */
-static inline uint32_t walk(struct lt_thread *t, uintptr_t entry, uintptr_t ra,
-			    uintptr_t cfa0, uintptr_t *frames, uint32_t max)
+/* Notes one stack word the walk read, as an offset from the first frame's
+ * stack pointer; a log that cannot hold it is marked unusable. */
+static inline void log_read(struct lt_walk_log *log, uintptr_t cfa0, uintptr_t at,
+			    uintptr_t value)
 {
-	uintptr_t ip = ra, sp = cfa0, bp;
-	/* The caller's RBP: nothing in this library touches the register
-	 * (it is built with -ffixed-rbp). */
-	__asm__ volatile("mov %%rbp, %0" : "=r"(bp));
+	if (!log)
+		return;
+	uintptr_t off = at - cfa0;
+	if (LT_UNLIKELY(log->n == LT_WALK_LOG_MAX || off > UINT32_MAX)) {
+		log->usable = false;
+		return;
+	}
+	log->off[log->n] = (uint32_t)off;
+	log->value[log->n++] = value;
+}
+
+/* Walks with cached rules from the program's frame that called us;
+ * returns 0 when it must hand over to libunwind. With a log, also notes
+ * every stack word it read and whether it used the caller's RBP: the same
+ * start and the same words give the same stack. */
+static inline uint32_t walk(struct lt_thread *t, uintptr_t entry, uintptr_t ra,
+			    uintptr_t cfa0, uintptr_t bp, uintptr_t *frames, uint32_t max,
+			    struct lt_walk_log *log)
+{
+	uintptr_t ip = ra, sp = cfa0;
+	/* Where RBP's current value was read from (0: it is the caller's);
+	 * logged only once a rule uses it, since in code without frame
+	 * pointers RBP is an ordinary register nobody unwinds through. */
+	uintptr_t bp_from = 0;
+	bool bp_logged = false;
 	const uintptr_t lo = t->stack_lo, hi = t->stack_hi;
 	if (sp <= lo || sp > hi)
 		return 0;   /* on a signal stack, or bounds unknown */
@@ -179,6 +200,13 @@ static inline uint32_t walk(struct lt_thread *t, uintptr_t entry, uintptr_t ra,
 				break;
 			return 0;
 		}
+		if (log && RULE_FROM_RBP(r) && !bp_logged) {
+			if (bp_from)
+				log_read(log, cfa0, bp_from, bp);
+			else
+				log->uses_bp = true;
+			bp_logged = true;
+		}
 		uintptr_t cfa = (RULE_FROM_RBP(r) ? bp : sp) + RULE_CFA_OFF(r);
 		/* Every read stays inside this thread's stack, above the
 		 * current frame (the return address is at CFA - 8, a saved
@@ -191,8 +219,11 @@ static inline uint32_t walk(struct lt_thread *t, uintptr_t entry, uintptr_t ra,
 			if (LT_UNLIKELY(bp_at < sp))
 				break;
 			bp = *(const uintptr_t *)bp_at;
+			bp_from = bp_at;
+			bp_logged = false;
 		}
 		ip = *(const uintptr_t *)(cfa - 8);
+		log_read(log, cfa0, cfa - 8, ip);
 		sp = cfa;
 		if (!ip)
 			break;
@@ -201,18 +232,30 @@ static inline uint32_t walk(struct lt_thread *t, uintptr_t entry, uintptr_t ra,
 	return depth;
 }
 
-uint32_t lt_backtrace(uintptr_t entry, uintptr_t ra, uintptr_t cfa, uintptr_t *frames,
-		      uint32_t max)
+uint32_t lt_backtrace_logged(uintptr_t entry, uintptr_t ra, uintptr_t cfa, uintptr_t bp,
+			     uintptr_t *frames, uint32_t max, struct lt_walk_log *log)
 {
 	struct lt_thread *t = &lt_self;
 	if (LT_LIKELY(lt_fast_unwind_enabled && rule_cache)) {
 		if (LT_UNLIKELY(!t->stack_known))
 			learn_stack(t);
-		uint32_t depth = walk(t, entry, ra, cfa, frames, max);
+		uint32_t depth = walk(t, entry, ra, cfa, bp, frames, max, log);
 		if (LT_LIKELY(depth))
 			return depth;
 	}
+	if (log)
+		log->usable = false;   /* libunwind's reads are not logged */
 	return lt_backtrace_full(entry, frames, max);
+}
+
+uint32_t lt_backtrace(uintptr_t entry, uintptr_t ra, uintptr_t cfa, uintptr_t *frames,
+		      uint32_t max)
+{
+	/* The caller's RBP: nothing in this library touches the register
+	 * (it is built with -ffixed-rbp). */
+	uintptr_t bp;
+	__asm__ volatile("mov %%rbp, %0" : "=r"(bp));
+	return lt_backtrace_logged(entry, ra, cfa, bp, frames, max, NULL);
 }
 
 /* Cold. The stack pointer of the innermost frame that belongs neither to

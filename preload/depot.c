@@ -34,19 +34,22 @@ static inline uint64_t hash_frames(const uintptr_t *frames, uint32_t depth)
 	/* Multiply-xorshift over the words: cheap, and spreads the low bits
 	 * that return addresses share. */
 	uint64_t h = 0x9e3779b97f4a7c15ull ^ depth;
-	for (uint32_t i = 0; i < depth; i++) {
-		h ^= frames[i];
-		h *= 0xff51afd7ed558ccdull;
-		h ^= h >> 32;
-	}
-	return h;
+	for (uint32_t i = 0; i < depth; i++)
+		h = (h ^ frames[i]) * 0xff51afd7ed558ccdull;
+	/* the bucket comes from the top bits: fold the low ones in */
+	return h ^ (h >> 29);
 }
 
 static inline bool same(const struct node *n, uint64_t hash,
 			const uintptr_t *frames, uint32_t depth)
 {
-	return n->hash == hash && n->depth == depth &&
-	       memcmp(n->frames, frames, depth * sizeof(uintptr_t)) == 0;
+	if (n->hash != hash || n->depth != depth)
+		return false;
+	/* a dozen words: a loop costs less than the call to memcmp */
+	for (uint32_t i = 0; i < depth; i++)
+		if (n->frames[i] != frames[i])
+			return false;
+	return true;
 }
 
 /* Looks for the stack in the list from head down to (excluding) stop. */

@@ -139,6 +139,13 @@ static inline uint32_t lt_stack_id_of(uint32_t table_id)
  * for the record (counted as dropped). */
 bool lt_table_insert(uintptr_t addr, uint64_t size, uint32_t stack_id) LT_HIDDEN;
 
+/* HOT. Starts loading the cache line addr's record will go to, so that
+ * the insert that follows the stack walk does not wait for it; returns
+ * that slot for lt_table_insert_at (NULL when it has none yet). */
+void *lt_table_prefetch(uintptr_t addr) LT_HIDDEN;
+/* HOT. lt_table_insert into the slot lt_table_prefetch gave for addr. */
+bool lt_table_insert_at(void *slot, uintptr_t addr, uint64_t size, uint32_t stack_id) LT_HIDDEN;
+
 struct lt_table_entry {
 	uint64_t size;
 	uint32_t stack_id;
@@ -179,12 +186,37 @@ void lt_depot_init(void) LT_HIDDEN;
  * cfa; RBP must still hold the caller's value. Returns the depth. */
 uint32_t lt_backtrace(uintptr_t entry, uintptr_t ra, uintptr_t cfa, uintptr_t *frames,
 		      uint32_t max) LT_HIDDEN;
+/* What a fast walk read from the stack: the stack words (as offsets from
+ * the first frame's stack pointer, with their values) and whether it used
+ * the caller's RBP. A walk from the same place that would read the same
+ * words returns the same frames. usable is false when the walk went to
+ * libunwind or read more words than the log holds. */
+#define LT_WALK_LOG_MAX 24
+struct lt_walk_log {
+	bool usable, uses_bp;
+	uint32_t n;
+	uint32_t off[LT_WALK_LOG_MAX];
+	uintptr_t value[LT_WALK_LOG_MAX];
+};
+/* HOT. lt_backtrace with the caller's RBP given, filling log (which the
+ * caller sets to usable, empty) when not NULL. */
+uint32_t lt_backtrace_logged(uintptr_t entry, uintptr_t ra, uintptr_t cfa, uintptr_t bp,
+			     uintptr_t *frames, uint32_t max, struct lt_walk_log *log) LT_HIDDEN;
 /* The same with libunwind alone: the reference the fast path is tested
  * against, and its fallback. */
 uint32_t lt_backtrace_full(uintptr_t entry, uintptr_t *frames, uint32_t max) LT_HIDDEN;
 extern bool lt_fast_unwind_enabled LT_HIDDEN;
 uintptr_t lt_first_foreign_frame_sp(const void *inside) LT_HIDDEN;
 void lt_backtrace_init(void) LT_HIDDEN;
+
+/* ---- stack ids of recent call sites (stackcache.c) ---- */
+
+/* HOT. The depot id of the stack lt_backtrace would return for these
+ * arguments (and the caller's RBP, which must be intact), found without a
+ * walk when the same place was seen with the same stack words; 0 when no
+ * memory could be had. */
+uint32_t lt_stack_id(uintptr_t entry, uintptr_t ra, uintptr_t sp, uint32_t max) LT_HIDDEN;
+void lt_stack_cache_init(void) LT_HIDDEN;
 
 /* ---- modules (modules.c) ---- */
 

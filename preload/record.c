@@ -23,6 +23,7 @@ bool lt_init_core(void)
 	lt_depot_init();
 	lt_thread_init();
 	lt_backtrace_init();
+	lt_stack_cache_init();
 	lt_threadreg_init();
 	bool ok = lt_resolve_real();
 	lt_self.depth--;
@@ -33,19 +34,18 @@ bool lt_init_core(void)
 void lt_record_alloc(struct lt_thread *t, void *p, uint64_t size, uintptr_t entry,
 		     uintptr_t ra, uintptr_t cfa)
 {
-	uintptr_t frames[LT_SNAP_MAX_DEPTH];
 	int saved = errno;
 	struct lt_counter_slot *c = lt_thread_counters(t);
 
 	c->allocs++;
 	c->bytes += size;
-	uint32_t depth = lt_backtrace(entry, ra, cfa, frames, lt_capture_depth);
-	uint32_t id = lt_depot_intern(frames, depth);
+	void *slot = lt_table_prefetch((uintptr_t)p);
+	uint32_t id = lt_stack_id(entry, ra, cfa, lt_capture_depth);
 	/* The program's __lsan_disable() is rare: one predictable test. */
 	if (LT_UNLIKELY(t->ignore_depth) && id)
 		id |= LT_STACK_IGNORED;
 	if (LT_LIKELY(id))
-		lt_table_insert((uintptr_t)p, size, id);
+		lt_table_insert_at(slot, (uintptr_t)p, size, id);
 	else
 		lt_table_count_dropped();
 	errno = saved;

@@ -178,6 +178,30 @@ static LT_NOINLINE bool side_remove(uintptr_t addr, struct lt_table_entry *old)
 	return false;
 }
 
+void *lt_table_prefetch(uintptr_t addr)
+{
+	if (LT_LIKELY(radix_key(addr) && l1)) {
+		slot_t *s = radix_slot(addr, false);
+		if (LT_LIKELY(s))
+			__builtin_prefetch(s, 1, 3);
+		return s;
+	}
+	return NULL;
+}
+
+bool lt_table_insert_at(void *slot, uintptr_t addr, uint64_t size, uint32_t stack_id)
+{
+	uint64_t empty = 0;
+	/* leaves are never freed: the slot found before the walk is still
+	 * addr's; a taken granule goes the long way, to the side table */
+	if (LT_LIKELY(slot && size < SIZE_TOO_BIG && stack_id < (1u << 31) &&
+		      atomic_compare_exchange_strong_explicit(
+			      (slot_t *)slot, &empty, pack(addr, size, stack_id),
+			      memory_order_release, memory_order_relaxed)))
+		return true;
+	return lt_table_insert(addr, size, stack_id);
+}
+
 bool lt_table_insert(uintptr_t addr, uint64_t size, uint32_t stack_id)
 {
 	if (LT_LIKELY(radix_key(addr) && size < SIZE_TOO_BIG && stack_id < (1u << 31) && l1)) {

@@ -182,6 +182,39 @@ static void *stress_thread(void *arg)
 	return NULL;
 }
 
+/* The recorder looks the slot up before the stack walk and inserts into
+ * it after: the same records as lt_table_insert, a taken granule included
+ * (to the side table), and no slot before the first block of a leaf. */
+static void test_insert_at_prefetched_slot(void **state)
+{
+	struct lt_table_entry old;
+	uintptr_t fresh = 0x555600000040;    /* a leaf nobody used yet */
+	assert_null(lt_table_prefetch(fresh));
+	assert_true(lt_table_insert_at(NULL, fresh, 40, 9));
+	uintptr_t a = fresh + 64, b = a + 16;
+	void *slot_a = lt_table_prefetch(a);
+	void *slot_b = lt_table_prefetch(b);
+	assert_non_null(slot_a);
+	assert_ptr_equal(slot_a, slot_b);    /* one granule */
+	assert_true(lt_table_insert_at(slot_a, a, 16, 10));
+	assert_true(lt_table_insert_at(slot_b, b, 8, 11));
+	assert_int_equal(count_live(), 3);
+	assert_true(lt_table_remove(b, &old));
+	assert_int_equal(old.size, 8);
+	assert_int_equal(old.stack_id, 11);
+	assert_true(lt_table_remove(a, &old));
+	assert_int_equal(old.size, 16);
+	assert_int_equal(old.stack_id, 10);
+	assert_true(lt_table_remove(fresh, &old));
+	assert_int_equal(old.size, 40);
+	assert_int_equal(old.stack_id, 9);
+	/* stack ids beyond the slot's 31 bits: the side table */
+	assert_true(lt_table_insert_at(lt_table_prefetch(a), a, 5, 1u << 31));
+	assert_true(lt_table_remove(a, &old));
+	assert_int_equal(old.stack_id, 1u << 31);
+	assert_int_equal(count_live(), 0);
+}
+
 static void test_threads_cross_frees(void **state)
 {
 	pthread_t t[THREADS];
@@ -222,6 +255,7 @@ int main(void)
 		cmocka_unit_test_setup(test_foreach_in_address_order, setup),
 		cmocka_unit_test_setup(test_side_table_for_odd_blocks, setup),
 		cmocka_unit_test_setup(test_blocks_16_bytes_apart, setup),
+		cmocka_unit_test_setup(test_insert_at_prefetched_slot, setup),
 		cmocka_unit_test_setup(test_threads_cross_frees, setup),
 	};
 	return cmocka_run_group_tests_name("table", tests, NULL, NULL);
