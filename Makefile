@@ -68,6 +68,7 @@ bench: deps
 	@$(MAKE) --no-print-directory deps DEPS="$(BENCH_DEPS)"
 	@$(MAKE) --no-print-directory build
 	BENCH_BUILD=$(BUILD) python3 bench/run.py
+	meson test -C $(BUILD) --benchmark --verbose bench_report
 
 # Reports every 100 ms for SOAK_SECONDS (default 180) while 4 threads
 # allocate: no deadlock, no crash, no allocation lost. Not in make check.

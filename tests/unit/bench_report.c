@@ -1,8 +1,8 @@
 /* Speed of the offline side on a large snapshot: 1,000,000 blocks over
  * 10,000 stacks of 12 frames, the frames real addresses of this process's
  * libc (with its debug information when installed) and program. Prints
- * each phase's time; fails above a generous bound so that a regression
- * (a lost cache, a quadratic loop) shows. Suite 'slow'. */
+ * each phase's time, for `make bench`; it fails only when a phase fails,
+ * never on time (shared machines are too noisy for a bound). */
 #define _GNU_SOURCE
 #include <elf.h>
 #include <link.h>
@@ -21,7 +21,6 @@
 #define NBLOCKS 1000000
 #define DEPTH 12
 #define NADDRS 20000              /* distinct return addresses */
-#define LIMIT_S 3.0
 
 struct range {
 	uint64_t lo, hi, bias;
@@ -164,5 +163,5 @@ int main(void)
 	free(stacks);
 	free(addrs);
 	free(mods);
-	return t4 - t0 > LIMIT_S ? 1 : 0;
+	return 0;
 }
