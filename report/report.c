@@ -105,18 +105,19 @@ bool lt_report_shows(const struct lt_options *opts, const struct lt_loss_record 
 bool lt_report_map_shows(const struct lt_options *opts, const struct lt_map_record *rec)
 {
 	unsigned bit = lt_kind_bit(rec->kind);
-	return opts->leak_check == LT_LEAK_CHECK_FULL && (!bit || (opts->show_leak_kinds & bit));
+	return opts->leak_check == LT_LEAK_CHECK_FULL && !rec->suppressed &&
+	       (!bit || (opts->show_leak_kinds & bit));
 }
 
 bool lt_report_map_counts(const struct lt_options *opts, const struct lt_map_record *rec)
 {
-	return opts->leak_check == LT_LEAK_CHECK_FULL &&
+	return opts->leak_check == LT_LEAK_CHECK_FULL && !rec->suppressed &&
 	       (opts->errors_for_leak_kinds & lt_kind_bit(rec->kind));
 }
 
 /* Mapping records come after the loss records, in their own numbering,
  * so that the loss records stay numbered as valgrind numbers them.
- * Suppressions and baselines describe heap blocks: they do not apply. */
+ * Suppressed ones are neither shown nor errors, as loss records. */
 static void emit_mappings(const struct lt_report_ops *ops, struct lt_report *r)
 {
 	const struct lt_records *rs = r->records;
@@ -125,13 +126,14 @@ static void emit_mappings(const struct lt_report_ops *ops, struct lt_report *r)
 		unsigned bit = lt_kind_bit(m->kind);
 		bool full = r->leak_check == LT_LEAK_CHECK_FULL;
 		if (ops->mapping && (ops->all_records ||
-				     (full && (!bit || (r->opts->show_leak_kinds & bit))))) {
+				     (full && !m->suppressed &&
+				      (!bit || (r->opts->show_leak_kinds & bit))))) {
 			ops->mapping(r, m, i + 1);
 			emit_stack_of(ops, r, r->src, m->stack_id);
 			if (ops->mapping_end)
 				ops->mapping_end(r, m);
 		}
-		r->errors += full && (r->opts->errors_for_leak_kinds & bit) != 0;
+		r->errors += full && !m->suppressed && (r->opts->errors_for_leak_kinds & bit) != 0;
 	}
 }
 

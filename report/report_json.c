@@ -182,8 +182,12 @@ static void put_summaries(struct lt_json_writer *w, const struct lt_report *r)
 			baselined += kind_counts && rec->baselined;
 		}
 	}
-	for (size_t i = 0; i < rs->nmaps; i++)
-		errors += lt_report_map_counts(r->opts, &rs->maps[i]);
+	for (size_t i = 0; i < rs->nmaps; i++) {
+		const struct lt_map_record *m = &rs->maps[i];
+		errors += lt_report_map_counts(r->opts, m);
+		sup_errors += m->suppressed && r->opts->leak_check == LT_LEAK_CHECK_FULL &&
+			      (r->opts->errors_for_leak_kinds & lt_kind_bit(m->kind));
+	}
 	lt_jw_key(w, "leaks");
 	lt_jw_object(w);
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
@@ -367,6 +371,7 @@ static void open_mappings(struct lt_report *r, struct json_state *st)
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
 		put_map_amount(w, lt_kind_id(kinds[i]), rs->map_kind_bytes[kinds[i]],
 			       rs->map_kind_count[kinds[i]]);
+	put_map_amount(w, "suppressed", rs->map_suppressed_bytes, rs->map_suppressed_count);
 	lt_jw_end(w);
 	lt_jw_key(w, "types");
 	lt_jw_object(w);
@@ -424,6 +429,7 @@ static void json_mapping(struct lt_report *r, const struct lt_map_record *rec, s
 	lt_jw_ku64(w, "indirect_mappings", rec->indirect_count);
 	lt_jw_kbool(w, "shown", lt_report_map_shows(r->opts, rec));
 	lt_jw_kbool(w, "error", lt_report_map_counts(r->opts, rec));
+	lt_jw_kbool(w, "suppressed", rec->suppressed);
 	lt_jw_kstring(w, "message", sentence);
 	lt_jw_key(w, "site");
 	if (v->site == LT_NO_SITE)

@@ -29,21 +29,23 @@ ZERO_HEAP = ['HEAP SUMMARY:',
 MMAP = 'at mmap (interpose.c)'
 
 
-def summary(total, definite, indirect, possible, reachable, types):
+def summary(total, definite, indirect, possible, reachable, types, suppressed=(0, 0)):
     """MAPPING SUMMARY lines: (bytes, count) pairs."""
     def line(label, bc):
         return '%s: %s bytes in %d mappings' % (label, format(bc[0], ','), bc[1])
     out = ['MAPPING SUMMARY:', line('in use at exit', total),
            line('definitely lost', definite), line('indirectly lost', indirect),
-           line('possibly lost', possible), line('still reachable', reachable)]
+           line('possibly lost', possible), line('still reachable', reachable),
+           line('suppressed', suppressed)]
     names = ['private anonymous', 'shared anonymous', 'private file-backed',
              'shared file-backed']
     return out + [line(n, t) for n, t in zip(names, types)]
 
 
-def errors(n):
+def errors(n, suppressed=0):
     return ['For lists of detected and suppressed errors, rerun with: -s',
-            'ERROR SUMMARY: %d errors from %d contexts (suppressed: 0 from 0)' % (n, n)]
+            'ERROR SUMMARY: %d errors from %d contexts (suppressed: %d from %d)'
+            % (n, n, suppressed, suppressed)]
 
 
 Z = (0, 0)
@@ -293,6 +295,142 @@ def check_xml(c, scenario, xml, want):
              diff([repr(x) for x in want_pairs], [repr(x) for x in got]))
 
 
+# ---- suppressions: mapping records are matched as loss records are ----
+
+MAP_SUPP = """{
+   lost-mapping
+   Memcheck:Leak
+   match-leak-kinds: definite
+   fun:mmap*
+   fun:map_anon
+   fun:private_anon
+}
+"""
+
+HEAP_ONLY_SUPP = """{
+   heap-only
+   Memcheck:Leak
+   match-leak-kinds: all
+   fun:malloc
+   ...
+   fun:chain
+}
+"""
+
+
+def supp_file(outdir, name, text):
+    path = os.path.join(outdir, name)
+    with open(path, 'w') as f:
+        f.write(text)
+    return path
+
+
+def suppression_cases(outdir):
+    """(label, scenario, suppressions text, extra options, expected text
+    lines, exit status, JSON: suppressed record indexes)."""
+    exp = expected(outdir)
+    kept = exp['private-anon'][len(ZERO_HEAP):len(ZERO_HEAP) + 5]
+    chain = exp['chain']
+    heap_rec = chain.index('24 bytes in 1 blocks are indirectly lost in loss record 1 of 1')
+    chain_maps = chain[heap_rec + 4:chain.index('LEAK SUMMARY:')]
+    return [
+        # The definitely lost record goes; the reachable one stays; the
+        # lost mapping is no error any more, a suppressed one.
+        ('valgrind block on a mapping record', 'private-anon', MAP_SUPP, ['--error-exitcode=7'],
+         ZERO_HEAP + kept + summary((12288, 2), Z, Z, Z, (4096, 1), [(12288, 2), Z, Z, Z],
+                                    (8192, 1)) + errors(0, 1), 0, [2]),
+        # LeakSanitizer's leak: matches any frame of the stack.
+        ('leak: line on a mapping record', 'shared-anon', 'leak:shared_anon\n',
+         ['--error-exitcode=7'],
+         ZERO_HEAP + summary((12288, 1), Z, Z, Z, Z, [Z, (12288, 1), Z, Z], (12288, 1)) +
+         errors(0, 1), 0, [1]),
+        # A block written for a heap record (fun:malloc first) leaves the
+        # mappings of the same function alone.
+        ('heap block leaves mapping records alone', 'chain', HEAP_ONLY_SUPP, [],
+         chain[:heap_rec] + chain_maps + [
+             'LEAK SUMMARY:', 'definitely lost: 0 bytes in 0 blocks',
+             'indirectly lost: 0 bytes in 0 blocks', 'possibly lost: 0 bytes in 0 blocks',
+             'still reachable: 0 bytes in 0 blocks', 'suppressed: 24 bytes in 1 blocks',
+         ] + summary((16384, 3), (4096, 1), (8192, 1), Z, (4096, 1), [(16384, 3), Z, Z, Z]) +
+         errors(1), 0, []),
+    ]
+
+
+def check_supp_json(c, label, js, want_suppressed, sup_bytes, sup_count):
+    with open(js) as f:
+        rep = json.load(f)
+    maps = rep['mappings']
+    got = [r['index'] for r in maps['records'] if r['suppressed']]
+    c.expect(label + ': JSON suppressed records', got == want_suppressed,
+             '%s != %s' % (got, want_suppressed))
+    c.expect(label + ': JSON suppressed records are not shown nor errors',
+             all(not r['shown'] and not r['error'] for r in maps['records'] if r['suppressed']))
+    amount = maps['leaks']['suppressed']
+    c.expect(label + ': JSON mappings.leaks.suppressed',
+             (amount['bytes'], amount['mappings']) == (sup_bytes, sup_count), amount)
+
+
+def supp_blocks(text, as_mmap=True):
+    """The suppressions --gen-suppressions wrote, each a list of lines
+    (mmap64 named mmap when as_mmap)."""
+    blocks, cur = [], None
+    for raw in text.splitlines():
+        line = raw.strip()
+        if line == '{':
+            cur = []
+        elif line == '}' and cur is not None:
+            blocks.append(cur)
+            cur = None
+        elif cur is not None:
+            cur.append('fun:mmap' if as_mmap and line == 'fun:mmap64' else line)
+    return blocks
+
+
+def check_suppressions(c, args, prog, outdir):
+    for label, scenario, text, extra, want, status, sup_idx in suppression_cases(outdir):
+        path = supp_file(outdir, scenario + '.supp', text)
+        rc, err, out, js, xml = run(args, prog, scenario, outdir,
+                                    ['--suppressions=' + path] + extra)
+        c.expect(label + ': exit status %d' % status, rc == status, 'exit %s: %s' % (rc, err))
+        got = normalise(out)
+        c.expect(label + ': text report', got == want, diff(want, got))
+        sline = [l for l in want if l.startswith('suppressed: ') and l.endswith(' mappings')]
+        nums = re.match(r'suppressed: ([\d,]+) bytes in (\d+) mappings', sline[0]).groups()
+        check_supp_json(c, label, js, sup_idx, int(nums[0].replace(',', '')), int(nums[1]))
+        check_xml(c, label, xml, want)
+    # -s names the suppression and what it took, in mappings.
+    path = supp_file(outdir, 'private-anon.supp', MAP_SUPP)
+    rc, err, out, js, xml = run(args, prog, 'private-anon', outdir,
+                                ['--suppressions=' + path, '--show-error-list=yes'])
+    used = [l for l in out.splitlines() if 'used_suppression:' in l]
+    want_used = 'used_suppression:      1 lost-mapping %s:2 suppressed: 8,192 bytes in 1 blocks' % path
+    c.expect('-s lists the suppression of a mapping record',
+             [re.sub(r'^--\d+-- ', '', l) for l in used] == [want_used], used)
+    # --gen-suppressions: one block after each mapping record shown, in
+    # the text and in the XML; fed back, they suppress exactly those.
+    rc, err, out, js, xml = run(args, prog, 'private-anon', outdir, ['--gen-suppressions=all'])
+    want_blocks = [['<insert_a_suppression_name_here>', 'Memcheck:Leak',
+                    'match-leak-kinds: ' + kind, 'fun:mmap', 'fun:map_anon',
+                    'fun:private_anon', 'fun:main'] for kind in ('reachable', 'definite')]
+    got_blocks = supp_blocks(out)
+    c.expect('gen-suppressions: a block after each mapping record', got_blocks == want_blocks,
+             diff(['|'.join(b) for b in want_blocks], ['|'.join(b) for b in got_blocks]))
+    root = ET.parse(xml).getroot()
+    per_error = [len(e.findall('suppression')) for e in root.findall('error')
+                 if e.findtext('kind') == 'Leak_MmapPrivateAnon']
+    c.expect('gen-suppressions: XML <suppression> in each mapping error', per_error == [1, 1],
+             per_error)
+    gen = supp_file(outdir, 'generated.supp',
+                    ''.join('{\n' + '\n'.join(b) + '\n}\n'
+                            for b in supp_blocks(out, as_mmap=False)))
+    rc, err, out, js, xml = run(args, prog, 'private-anon', outdir, ['--suppressions=' + gen])
+    want = ZERO_HEAP + summary((12288, 2), Z, Z, Z, Z, [(12288, 2), Z, Z, Z], (12288, 2)) + \
+        errors(0, 1)
+    got = normalise(out)
+    c.expect('gen-suppressions: fed back, they suppress both records', got == want,
+             diff(want, got))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--leaktrace', required=True)
@@ -341,6 +479,7 @@ def main():
     c.expect('fork: two reports, the parent\'s and the child\'s',
              sorted(parts) == sorted([parent, child]),
              '\n\n'.join(diff(parent if i == 0 else child, x) for i, x in enumerate(parts)))
+    check_suppressions(c, args, prog, outdir)
     # Mapping errors count for the exit status.
     rc, err, text, js, xml = run(args, prog, 'shared-anon', outdir, ['--error-exitcode=7'])
     c.expect('a lost mapping is an error for error_exitcode', rc == 7, 'exit %s' % rc)

@@ -375,7 +375,8 @@ static void test_our_wrappers(void **state)
 	size_t size = 0;
 	FILE *out = open_memstream(&text, &size);
 	lt_ob_init(ob, out);
-	lt_supp_write_text(ob, &snap, &lt_test_frames, opts.num_callers, &recs.recs[0]);
+	lt_supp_write_text(ob, &snap, &lt_test_frames, opts.num_callers, recs.recs[0].stack_id,
+			   recs.recs[0].kind);
 	lt_ob_flush(ob);
 	fclose(out);
 	free(ob);
@@ -709,7 +710,8 @@ static void test_gen_round_trip(void **state)
 	lt_ob_init(ob, out);
 	for (size_t i = 0; i < recs.count; i++)
 		if (i != 1)   /* all but the indirect record */
-			lt_supp_write_text(ob, &snap, &lt_test_frames, opts.num_callers, &recs.recs[i]);
+			lt_supp_write_text(ob, &snap, &lt_test_frames, opts.num_callers,
+					   recs.recs[i].stack_id, recs.recs[i].kind);
 	lt_ob_flush(ob);
 	fclose(out);
 	free(ob);
