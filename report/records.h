@@ -60,6 +60,7 @@ struct lt_map_record {
 	 * their kind. */
 	bool suppressed;
 	const char *supp_name;
+	bool baselined;           /* its fingerprint is in the baseline: not an error */
 };
 
 struct lt_records {

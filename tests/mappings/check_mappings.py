@@ -14,6 +14,7 @@ not their line. Exit status 0 pass, 1 fail.
 
 import argparse
 import glob
+import hashlib
 import json
 import os
 import re
@@ -257,6 +258,29 @@ def run(args, prog, scenario, outdir, extra):
     return p.returncode, p.stderr.decode(errors='replace'), text, js, xml
 
 
+def ns(s):
+    b = (s or '').encode()
+    return str(len(b)).encode() + b':' + b + b','
+
+
+def fingerprint(rec, lines=True):
+    """docs/json-report.md's definition, with a mapping record's type line."""
+    t = b'leaktrace fingerprint 1\n' if lines else b'leaktrace fuzzy fingerprint 1\n'
+    t += b'kind ' + rec['kind'].encode() + b'\n'
+    t += b'mapping ' + rec['type'].encode() + b'\n'
+    allocator = True
+    for f in rec['stack']:
+        if allocator and f['inlined']:
+            continue
+        allocator = False
+        own = not f['external'] and f['file'] is not None
+        line = str(f['line']) if own and lines and f['line'] else ''
+        obj = os.path.basename(f['object']) if f['function'] is None and f['object'] else None
+        t += b'frame ' + ns(f['function']) + ns(f['file'] if own else None) + ns(line) + \
+            ns(obj) + b'\n'
+    return hashlib.sha256(t).hexdigest()[:32]
+
+
 def check_json(c, scenario, js, want):
     with open(js) as f:
         rep = json.load(f)
@@ -269,6 +293,10 @@ def check_json(c, scenario, js, want):
     total = sum(r['direct_bytes'] for r in maps['records'])
     c.expect(scenario + ': JSON in_use_bytes', total == maps['in_use_bytes'],
              '%d != %d' % (total, maps['in_use_bytes']))
+    got_fp = [(r['fingerprint'], r['fuzzy_fingerprint']) for r in maps['records']]
+    want_fp = [(fingerprint(r), fingerprint(r, False)) for r in maps['records']]
+    c.expect(scenario + ': JSON mapping fingerprints as documented', got_fp == want_fp,
+             diff([repr(x) for x in want_fp], [repr(x) for x in got_fp]))
     for r in maps['records']:
         file_backed = r['type'] in ('private-file', 'shared-file')
         c.expect(scenario + ': JSON record %d path' % r['index'],
@@ -431,6 +459,53 @@ def check_suppressions(c, args, prog, outdir):
              diff(want, got))
 
 
+# ---- baselines: mapping records have fingerprints, known ones are no errors ----
+
+def check_baselines(c, args, prog, outdir):
+    exp = expected(outdir)['private-anon']
+    base = os.path.join(outdir, 'private-anon.baseline.json')
+    rc, err, out, js, xml = run(args, prog, 'private-anon', outdir, ['--write-baseline=' + base])
+    with open(js) as f:
+        recs = json.load(f)['mappings']['records']
+    with open(base) as f:
+        written = json.load(f)['records']
+    site = by('map_anon', 'void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,', 0)
+    want = [{'fingerprint': recs[1]['fingerprint'], 'fuzzy_fingerprint': recs[1]['fuzzy_fingerprint'],
+             'kind': 'definitely-lost', 'mapping': 'private-anonymous',
+             'site': site[len('by '):]}]
+    c.expect('write_baseline: the lost mapping record, not the reachable one', written == want,
+             '%s\n!=\n%s' % (written, want))
+    # Against it: the lost mapping is known (grouped after the new ones,
+    # no error), the reachable one new.
+    rc, err, out, js, xml = run(args, prog, 'private-anon', outdir,
+                                ['--baseline=' + base, '--error-exitcode=7'])
+    n = len(ZERO_HEAP)
+    want = ZERO_HEAP + [
+        'leaktrace: no new loss records (all are in the baseline %s)' % base,
+        'leaktrace: 1 new mapping record (not in the baseline %s):' % base,
+    ] + exp[n:n + 5] + [
+        'leaktrace: 1 mapping record in the baseline %s (known, not counted as errors):' % base,
+    ] + exp[n + 5:n + 10] + exp[n + 10:-2] + errors(0)
+    got = normalise(out)
+    c.expect('baseline: known mapping record is no error: exit status', rc == 0, 'exit %s' % rc)
+    c.expect('baseline: text report groups mapping records', got == want, diff(want, got))
+    with open(js) as f:
+        rep = json.load(f)
+    flags = [(r['index'], r['baselined'], r['error']) for r in rep['mappings']['records']]
+    c.expect('baseline: JSON marks the known mapping record',
+             flags == [(1, False, False), (2, True, False)] and
+             rep['errors'] == {'count': 0, 'baselined': 1, 'suppressed': 0},
+             '%s %s' % (flags, rep['errors']))
+    # A JSON report is a baseline too: its mapping records are read.
+    rc, err, out, js, xml = run(args, prog, 'shared-anon', outdir, [])
+    report = os.path.join(outdir, 'shared-anon.report.json')
+    os.replace(js, report)
+    rc, err, out, js, xml = run(args, prog, 'shared-anon', outdir,
+                                ['--baseline=' + report, '--error-exitcode=7'])
+    c.expect('baseline: a JSON report knows its mapping records', rc == 0,
+             'exit %s: %s' % (rc, err))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--leaktrace', required=True)
@@ -480,6 +555,7 @@ def main():
              sorted(parts) == sorted([parent, child]),
              '\n\n'.join(diff(parent if i == 0 else child, x) for i, x in enumerate(parts)))
     check_suppressions(c, args, prog, outdir)
+    check_baselines(c, args, prog, outdir)
     # Mapping errors count for the exit status.
     rc, err, text, js, xml = run(args, prog, 'shared-anon', outdir, ['--error-exitcode=7'])
     c.expect('a lost mapping is an error for error_exitcode', rc == 7, 'exit %s' % rc)
