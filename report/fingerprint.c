@@ -323,3 +323,26 @@ void lt_record_sentence(const struct lt_loss_record *rec, size_t number, size_t 
 		snprintf(buf, len, "%s bytes in %s blocks are %s in loss record %s of %s",
 			 lt_fmt_commas(rec->bytes, total), blocks, words, num, count);
 }
+
+void lt_map_record_sentence(const struct lt_map_record *rec, size_t number, size_t of,
+			    bool at_exit, char *buf, size_t len)
+{
+	char total[LT_COMMAS_MAX], direct[LT_COMMAS_MAX], indirect[LT_COMMAS_MAX];
+	char count[LT_COMMAS_MAX], num[LT_COMMAS_MAX], nof[LT_COMMAS_MAX];
+	const char *words = lt_kind_words(rec->kind, at_exit);
+	const char *sep = rec->path[0] ? " " : "";
+
+	lt_fmt_commas(rec->count, count);
+	lt_fmt_commas(number, num);
+	lt_fmt_commas(of, nof);
+	if (rec->indirect_bytes)
+		snprintf(buf, len,
+			 "%s (%s direct, %s indirect) bytes in %s mappings (%s%s%s) are %s in mapping record %s of %s",
+			 lt_fmt_commas(rec->bytes + rec->indirect_bytes, total),
+			 lt_fmt_commas(rec->bytes, direct), lt_fmt_commas(rec->indirect_bytes, indirect),
+			 count, lt_map_type_words(rec->type), sep, rec->path, words, num, nof);
+	else
+		snprintf(buf, len, "%s bytes in %s mappings (%s%s%s) are %s in mapping record %s of %s",
+			 lt_fmt_commas(rec->bytes, total), count, lt_map_type_words(rec->type), sep,
+			 rec->path, words, num, nof);
+}

@@ -90,6 +90,12 @@ bool lt_is_system_object(const char *path);
 void lt_record_sentence(const struct lt_loss_record *rec, size_t number, size_t of,
 			bool at_exit, char *buf, size_t len);
 
+/* The same of a mapping record: "12,288 (4,096 direct, 8,192 indirect)
+ * bytes in 1 mappings (private anonymous) are definitely lost in mapping
+ * record 3 of 3" (a file-backed one names its file after the type). */
+void lt_map_record_sentence(const struct lt_map_record *rec, size_t number, size_t of,
+			    bool at_exit, char *buf, size_t len);
+
 /* dir + "/" + file with "." and ".." resolved lexically (symbolic links
  * are not followed); a relative dir stays relative. Returns buf, or NULL
  * when it does not fit or file is NULL. */

@@ -379,8 +379,6 @@ static void json_mapping(struct lt_report *r, const struct lt_map_record *rec, s
 {
 	struct json_state *st = r->priv;
 	char sentence[LT_OPT_PATH_MAX + 256];
-	char total[LT_COMMAS_MAX], direct[LT_COMMAS_MAX], indirect[LT_COMMAS_MAX];
-	char count[LT_COMMAS_MAX], num[LT_COMMAS_MAX], of[LT_COMMAS_MAX];
 	if (!st)
 		return;
 	if (!st->in_mappings)
@@ -391,22 +389,8 @@ static void json_mapping(struct lt_report *r, const struct lt_map_record *rec, s
 		r->out->failed = true;
 		return;
 	}
-	const char *words = lt_kind_words(rec->kind, r->snap->process.reason == LT_REASON_EXIT);
-	lt_fmt_commas(rec->count, count);
-	lt_fmt_commas(number, num);
-	lt_fmt_commas(r->records->nmaps, of);
-	if (rec->indirect_bytes)
-		snprintf(sentence, sizeof(sentence),
-			 "%s (%s direct, %s indirect) bytes in %s mappings (%s%s%s) are %s in mapping record %s of %s",
-			 lt_fmt_commas(rec->bytes + rec->indirect_bytes, total),
-			 lt_fmt_commas(rec->bytes, direct), lt_fmt_commas(rec->indirect_bytes, indirect),
-			 count, lt_map_type_words(rec->type), rec->path[0] ? " " : "", rec->path,
-			 words, num, of);
-	else
-		snprintf(sentence, sizeof(sentence),
-			 "%s bytes in %s mappings (%s%s%s) are %s in mapping record %s of %s",
-			 lt_fmt_commas(rec->bytes, total), count, lt_map_type_words(rec->type),
-			 rec->path[0] ? " " : "", rec->path, words, num, of);
+	lt_map_record_sentence(rec, number, r->records->nmaps,
+			       r->snap->process.reason == LT_REASON_EXIT, sentence, sizeof(sentence));
 	lt_jw_object(w);
 	lt_jw_ku64(w, "index", number);
 	lt_jw_kstring(w, "kind", lt_kind_id(rec->kind));

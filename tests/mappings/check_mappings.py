@@ -248,8 +248,9 @@ def run(args, prog, scenario, outdir, extra):
     env = dict(os.environ, LC_ALL='C')
     for k in ('LD_PRELOAD', 'LEAKTRACE_OPTIONS'):
         env.pop(k, None)
+    sarif = os.path.join(outdir, scenario + '.sarif')
     argv = [args.leaktrace, '--show-leak-kinds=all', '--log-file=' + log,
-            '--json-file=' + js, '--xml-file=' + xml] + extra + \
+            '--json-file=' + js, '--xml-file=' + xml, '--sarif-file=' + sarif] + extra + \
            ['--', prog, scenario, outdir]
     p = subprocess.run(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                        timeout=TIMEOUT)
@@ -301,6 +302,41 @@ def check_json(c, scenario, js, want):
         file_backed = r['type'] in ('private-file', 'shared-file')
         c.expect(scenario + ': JSON record %d path' % r['index'],
                  (r['path'] is not None) == file_backed, r)
+
+
+LEVELS = {'definitely lost': 'error', 'possibly lost': 'warning', 'indirectly lost': 'note',
+          'still reachable': 'note'}
+TYPE_IDS = {'private anonymous': 'private-anonymous', 'shared anonymous': 'shared-anonymous',
+            'private file-backed': 'private-file', 'shared file-backed': 'shared-file'}
+
+
+def check_sarif(c, scenario, sarif, js, want):
+    """One result per mapping record shown: its type's rule, its kind's
+    level, the text's sentence, the JSON's fingerprint."""
+    with open(sarif) as f:
+        run_ = json.load(f)['runs'][0]
+    with open(js) as f:
+        fps = {r['message']: r['fingerprint'] for r in json.load(f)['mappings']['records']}
+    rules = [r['id'] for r in run_['tool']['driver']['rules']]
+    got, want_res = [], []
+    for res in run_['results']:
+        if 'mappingRecord' in res['properties']:
+            got.append((res['ruleId'], rules[res['ruleIndex']], res['level'],
+                        res['message']['text'], res['partialFingerprints']['leaktraceStack/v1']))
+    for l in want:
+        m = re.search(r' mappings \((private anonymous|shared anonymous|private file-backed|'
+                      r'shared file-backed).* are (definitely lost|indirectly lost|possibly lost|'
+                      r'still reachable) in mapping record', l)
+        if m:
+            rid = 'leaktrace/mapping-' + TYPE_IDS[m.group(1)]
+            want_res.append((rid, rid, LEVELS[m.group(2)], l, fps.get(l)))
+    c.expect(scenario + ': SARIF mapping results', got == want_res,
+             diff([repr(x) for x in want_res], [repr(x) for x in got]))
+    want_rules = ['leaktrace/' + k for k in ('definitely-lost', 'indirectly-lost', 'possibly-lost',
+                                             'still-reachable', 'not-classified')] + \
+        ['leaktrace/mapping-' + t for t in ('private-anonymous', 'shared-anonymous',
+                                           'private-file', 'shared-file')]
+    c.expect(scenario + ': SARIF rules', rules == want_rules, rules)
 
 
 def check_xml(c, scenario, xml, want):
@@ -426,6 +462,7 @@ def check_suppressions(c, args, prog, outdir):
         nums = re.match(r'suppressed: ([\d,]+) bytes in (\d+) mappings', sline[0]).groups()
         check_supp_json(c, label, js, sup_idx, int(nums[0].replace(',', '')), int(nums[1]))
         check_xml(c, label, xml, want)
+        check_sarif(c, label, js[:-len('.json')] + '.sarif', js, want)
     # -s names the suppression and what it took, in mappings.
     path = supp_file(outdir, 'private-anon.supp', MAP_SUPP)
     rc, err, out, js, xml = run(args, prog, 'private-anon', outdir,
@@ -523,12 +560,19 @@ def main():
         c.expect(scenario + ': text report', got == want, diff(want, got))
         check_json(c, scenario, js, want)
         check_xml(c, scenario, xml, want)
+        check_sarif(c, scenario, js[:-len('.json')] + '.sarif', js, want)
     rc, err, text, js, xml = run(args, prog, 'chain', outdir, ['--track-mmap=no'])
     got = normalise(text)
     c.expect('track_mmap=no: mappings are roots', got == UNTRACKED_CHAIN,
              diff(UNTRACKED_CHAIN, got))
     with open(js) as f:
         c.expect('track_mmap=no: no mappings in JSON', 'mappings' not in json.load(f))
+    with open(js[:-len('.json')] + '.sarif') as f:
+        rules = [r['id'] for r in json.load(f)['runs'][0]['tool']['driver']['rules']]
+    c.expect('track_mmap=no: SARIF rules are the heap ones only',
+             rules == ['leaktrace/' + k for k in ('definitely-lost', 'indirectly-lost',
+                                                  'possibly-lost', 'still-reachable',
+                                                  'not-classified')], rules)
     # Threads and a signal handler mapping at once: no deadlock, no update
     # lost.
     rc, err, text, js, xml = run(args, prog, 'threads', outdir, ['--num-callers=3'])
