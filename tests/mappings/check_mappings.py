@@ -543,6 +543,56 @@ def check_baselines(c, args, prog, outdir):
              'exit %s: %s' % (rc, err))
 
 
+# ---- leaktrace diff / trend: mapping sites, marked by type ----
+
+def check_growth(c, args, prog, outdir):
+    """Reports B and C are A with the lost mapping record grown by one
+    and by two more mappings of 8,192 bytes: the site that grew is the
+    mapping site, marked, with mappings for blocks; the reachable one,
+    unchanged, is not listed."""
+    rc, err, out, js, xml = run(args, prog, 'private-anon', outdir, [])
+    with open(js) as f:
+        rep = json.load(f)
+    paths = []
+    for i, extra in enumerate((0, 1, 3)):
+        rec = rep['mappings']['records'][1]
+        rec['direct_bytes'] = 8192 * (1 + extra)
+        rec['bytes'] = rec['direct_bytes']
+        rec['mappings'] = 1 + extra
+        paths.append(os.path.join(outdir, 'growth.%d.json' % i))
+        with open(paths[-1], 'w') as f:
+            json.dump(rep, f)
+    frames = ' <- '.join(x[len('by '):] for x in (
+        by('map_anon', 'void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,', 0),
+        by('private_anon', 'void *lost = map_anon(2 * PAGE, 0);'), by('main', 'private_anon();')))
+
+    def site_line(grew, live, count):
+        return re.compile(r'^ *%s +%s +%s  lost +\[private anonymous mapping\] '
+                          r'mmap(64)? \(interpose\.c:\d+\) <- %s$'
+                          % (re.escape(grew), re.escape(live), re.escape(count),
+                             re.escape(frames)))
+
+    def growth_lines(argv):
+        p = subprocess.run([args.leaktrace] + argv, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=TIMEOUT)
+        text = p.stdout.decode()
+        lines = text.splitlines()
+        head = lines.index(next(l for l in lines if l.lstrip().startswith('growth, bytes')))
+        return p.returncode, lines[head + 1:], text
+
+    rc, lines, text = growth_lines(['diff', paths[0], paths[1]])
+    c.expect('diff: the grown mapping site, marked by type',
+             rc == 0 and len(lines) == 2 and site_line('+8,192', '16,384', '+1').match(lines[0])
+             and lines[1] == '1 site grew', text)
+    rc, lines, text = growth_lines(['trend', paths[0], paths[1], paths[2]])
+    c.expect('trend: a mapping site that grew at every report',
+             rc == 0 and len(lines) == 3 and site_line('+24,576', '32,768', '+3').match(lines[0])
+             and lines[2] == '1 site grew', text)
+    rc, lines, text = growth_lines(['trend', paths[0], paths[2], paths[1]])
+    c.expect('trend: a mapping site that shrank in between is not listed',
+             rc == 0 and lines == ['0 sites grew'], text)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--leaktrace', required=True)
@@ -600,6 +650,7 @@ def main():
              '\n\n'.join(diff(parent if i == 0 else child, x) for i, x in enumerate(parts)))
     check_suppressions(c, args, prog, outdir)
     check_baselines(c, args, prog, outdir)
+    check_growth(c, args, prog, outdir)
     # Mapping errors count for the exit status.
     rc, err, text, js, xml = run(args, prog, 'shared-anon', outdir, ['--error-exitcode=7'])
     c.expect('a lost mapping is an error for error_exitcode', rc == 7, 'exit %s' % rc)
