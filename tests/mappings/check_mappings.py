@@ -23,6 +23,10 @@ import sys
 import xml.etree.ElementTree as ET
 
 TIMEOUT = 60
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, '..', 'integration'))
+from check_machine import validate  # noqa: E402
+SCHEMA = os.path.join(HERE, '..', '..', 'docs', 'leaktrace-report.schema.json')
 ZERO_HEAP = ['HEAP SUMMARY:',
              'in use at exit: 0 bytes in 0 blocks',
              'total heap usage: 0 allocs, 0 frees, 0 bytes allocated',
@@ -285,6 +289,9 @@ def fingerprint(rec, lines=True):
 def check_json(c, scenario, js, want):
     with open(js) as f:
         rep = json.load(f)
+    with open(SCHEMA) as f:
+        problems = validate(rep, json.load(f))
+    c.expect(scenario + ': JSON report matches the schema', not problems, '\n'.join(problems))
     maps = rep.get('mappings')
     if not c.expect(scenario + ': JSON has the mappings', maps is not None):
         return
