@@ -121,7 +121,7 @@ LT_EXPORT void *malloc(size_t size)
 	t->depth++;
 	void *p = lt_real.malloc(size);
 	if (LT_LIKELY(p))
-		lt_record_alloc(t, p, size, SITE(malloc));
+		p = lt_record_alloc(t, p, size, SITE(malloc));
 	t->depth--;
 	return p;
 }
@@ -148,7 +148,7 @@ LT_EXPORT void *calloc(size_t n, size_t size)
 	t->depth++;
 	void *p = lt_real.calloc(n, size);
 	if (LT_LIKELY(p))
-		lt_record_alloc(t, p, (uint64_t)n * size, SITE(calloc));
+		p = lt_record_alloc(t, p, (uint64_t)n * size, SITE(calloc));
 	t->depth--;
 	return p;
 }
@@ -169,7 +169,7 @@ static inline void *realloc_known(struct lt_thread *t, void *old, size_t size,
 	p = lt_real.realloc(old, size);
 	if (p) {
 		lt_counted_free(t);
-		lt_record_alloc(t, p, size, entry, ra, cfa);
+		p = lt_record_alloc(t, p, size, entry, ra, cfa);
 	} else if (size == 0) {
 		lt_counted_free(t);          /* glibc freed old and returned NULL */
 	} else if (had) {
@@ -190,7 +190,7 @@ LT_EXPORT void *realloc(void *old, size_t size)
 		t->depth++;
 		void *p = lt_real.realloc(NULL, size);
 		if (LT_LIKELY(p))
-			lt_record_alloc(t, p, size, SITE(realloc));
+			p = lt_record_alloc(t, p, size, SITE(realloc));
 		t->depth--;
 		return p;
 	}
@@ -212,7 +212,7 @@ LT_EXPORT void *reallocarray(void *old, size_t n, size_t size)
 		t->depth++;
 		void *p = lt_real.realloc(NULL, total);
 		if (LT_LIKELY(p))
-			lt_record_alloc(t, p, total, SITE(reallocarray));
+			p = lt_record_alloc(t, p, total, SITE(reallocarray));
 		t->depth--;
 		return p;
 	}
@@ -251,7 +251,7 @@ ENTRY_ALIAS(posix_memalign);
 		t->depth++;                                                   \
 		void *p = lt_real.fn args;                                    \
 		if (LT_LIKELY(p))                                             \
-			lt_record_alloc(t, p, (recorded_size), SITE(fn));     \
+			p = lt_record_alloc(t, p, (recorded_size), SITE(fn));     \
 		t->depth--;                                                   \
 		return p;                                                     \
 	}                                                                     \
@@ -309,7 +309,7 @@ static inline void *new_fast(size_t size, size_t align, uintptr_t entry, uintptr
 	t->depth++;
 	void *p = align ? lt_real.memalign(align, real_size) : lt_real.malloc(real_size);
 	if (LT_LIKELY(p))
-		lt_record_alloc(t, p, size, entry, ra, cfa);   /* keeps errno */
+		p = lt_record_alloc(t, p, size, entry, ra, cfa);   /* keeps errno */
 	t->depth--;
 	return p;
 }

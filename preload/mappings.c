@@ -33,6 +33,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <dlfcn.h>
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+
 #include "mappings.h"
 #include "preload-private.h"
 
@@ -269,6 +273,28 @@ void lt_mappings_init(void)
 
 /* ---- the interposers' side ---- */
 
+extern int _dl_find_object(void *pc, struct dl_find_object *result) __attribute__((weak));
+
+/* A mapping made while our own code runs, by this library or by libunwind
+ * (its caches keep copies of the registers and stack words it unwound):
+ * never the program's, so never a root. A signal handler of the program's
+ * that interrupts our code maps memory from its own code, not ours. */
+static bool mapped_for_us(uintptr_t ra)
+{
+	static uintptr_t unwind_lo, unwind_hi;
+	if (ra >= lt_self_lo && ra < lt_self_hi)
+		return true;
+	if (!unwind_hi) {
+		struct dl_find_object dfo;
+		if (!_dl_find_object ||
+		    _dl_find_object((void *)(uintptr_t)unw_backtrace, &dfo) != 0)
+			return false;
+		unwind_lo = (uintptr_t)dfo.dlfo_map_start;
+		unwind_hi = (uintptr_t)dfo.dlfo_map_end;
+	}
+	return ra >= unwind_lo && ra < unwind_hi;
+}
+
 static uint8_t type_of(int flags, int fd)
 {
 	bool anon = (flags & MAP_ANONYMOUS) || fd < 0;
@@ -286,7 +312,13 @@ void *lt_mappings_mmap(struct lt_thread *t, void *addr, size_t len, int prot, in
 	void *p;
 	int saved;
 
-	if (t->depth || !enabled())
+	if (t->depth) {
+		p = lt_real.mmap(addr, len, prot, flags, fd, off);
+		if (p != MAP_FAILED && mapped_for_us(ra))
+			lt_own_range_add((uintptr_t)p, (uintptr_t)p + lt_page_round(len));
+		return p;
+	}
+	if (!enabled())
 		return lt_real.mmap(addr, len, prot, flags, fd, off);
 	t->depth++;
 	/* The stack first, outside the lock: unwinding may be slow, and
@@ -335,7 +367,13 @@ int lt_mappings_munmap(struct lt_thread *t, void *addr, size_t len)
 	sigset_t old;
 	/* Inside our own code (libunwind's memory, say) nothing of the
 	 * program's is unmapped: and the lock may be this thread's. */
-	if (t->depth || !enabled() || !valid_unmap((uintptr_t)addr, len))
+	if (t->depth) {
+		int rc = lt_real.munmap(addr, len);
+		if (rc == 0)
+			lt_own_range_remove((uintptr_t)addr);
+		return rc;
+	}
+	if (!enabled() || !valid_unmap((uintptr_t)addr, len))
 		return lt_real.munmap(addr, len);
 	lock(&old);
 	int rc = lt_real.munmap(addr, len);

@@ -72,6 +72,16 @@ void lt_os_unmap(void *p, size_t size)
 	errno = saved;
 }
 
+void lt_own_range_add(uintptr_t lo, uintptr_t hi)
+{
+	remember(lo, hi);
+}
+
+void lt_own_range_remove(uintptr_t lo)
+{
+	forget(lo);
+}
+
 void lt_own_ranges_foreach(void (*fn)(uintptr_t lo, uintptr_t hi, void *ctx), void *ctx)
 {
 	unsigned n = atomic_load(&own_used);

@@ -114,6 +114,12 @@ void lt_thread_init(void) LT_HIDDEN;
 void *lt_os_map(size_t size) LT_HIDDEN;
 void lt_os_unmap(void *p, size_t size) LT_HIDDEN;
 
+/* Memory that libraries we call map for themselves (libunwind's caches,
+ * which hold copies of the program's registers and stack words): ours
+ * too, never a root of the scan. SIGNAL-SAFE. */
+void lt_own_range_add(uintptr_t lo, uintptr_t hi) LT_HIDDEN;
+void lt_own_range_remove(uintptr_t lo) LT_HIDDEN;
+
 /* Cold: calls fn for every mapping of ours that is still mapped. */
 void lt_own_ranges_foreach(void (*fn)(uintptr_t lo, uintptr_t hi, void *ctx),
 			   void *ctx) LT_HIDDEN;
@@ -253,9 +259,11 @@ size_t lt_static_tls_size(void) LT_HIDDEN;
 /* ---- recording (record.c) ---- */
 
 /* HOT. Called by every interposer after the real call succeeded, with the
- * thread's depth already raised. */
-void lt_record_alloc(struct lt_thread *t, void *p, uint64_t size,
-		     uintptr_t entry, uintptr_t ra, uintptr_t cfa) LT_HIDDEN;
+ * thread's depth already raised. Returns p: the caller takes the pointer
+ * back from here rather than keeping it in a register across the call,
+ * so that no frame below the program's holds a copy of it (see record.c). */
+void *lt_record_alloc(struct lt_thread *t, void *p, uint64_t size,
+		      uintptr_t entry, uintptr_t ra, uintptr_t cfa) LT_HIDDEN;
 /* HOT. Removes p's record (before the real free); counts the free. */
 void lt_record_free(struct lt_thread *t, void *p) LT_HIDDEN;
 

@@ -31,8 +31,42 @@ bool lt_init_core(void)
 	return ok;
 }
 
-void lt_record_alloc(struct lt_thread *t, void *p, uint64_t size, uintptr_t entry,
-		     uintptr_t ra, uintptr_t cfa)
+/* The block's address is kept masked while the stack is walked: the walk's
+ * deep frames save callee-saved registers on the stack, and an unmasked
+ * copy left there, below the program's frames, can later sit in a slot of
+ * a program frame that is never written (a large local buffer, say) and
+ * make a lost block look reachable. Natively no such copy exists. The
+ * empty asm statements keep the compiler from undoing the mask. */
+#define HIDE_MASK ((uintptr_t)0xa5a5a5a5a5a5a5a5ull)
+
+static inline uintptr_t hide(void *p)
+{
+	uintptr_t v = (uintptr_t)p ^ HIDE_MASK;
+	__asm__("" : "+r"(v));
+	return v;
+}
+
+static inline void *unhide(uintptr_t v)
+{
+	__asm__("" : "+r"(v));
+	return (void *)(v ^ HIDE_MASK);
+}
+
+/* The same holds for registers: the table insert leaves the address in
+ * scratch registers, which the program may not touch again before it is
+ * stopped for a report (a call into the kernel, say), and a report reads
+ * the registers of every thread. They are ours to clobber. */
+static inline void clear_scratch_registers(void)
+{
+	__asm__ volatile("xor %%ecx, %%ecx\n\txor %%edx, %%edx\n\t"
+			 "xor %%esi, %%esi\n\txor %%edi, %%edi\n\t"
+			 "xor %%r8d, %%r8d\n\txor %%r9d, %%r9d\n\t"
+			 "xor %%r10d, %%r10d\n\txor %%r11d, %%r11d"
+			 ::: "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11");
+}
+
+void *lt_record_alloc(struct lt_thread *t, void *p, uint64_t size, uintptr_t entry,
+		      uintptr_t ra, uintptr_t cfa)
 {
 	int saved = errno;
 	struct lt_counter_slot *c = lt_thread_counters(t);
@@ -40,7 +74,9 @@ void lt_record_alloc(struct lt_thread *t, void *p, uint64_t size, uintptr_t entr
 	c->allocs++;
 	c->bytes += size;
 	void *slot = lt_table_prefetch((uintptr_t)p);
+	uintptr_t hidden = hide(p);
 	uint32_t id = lt_stack_id(entry, ra, cfa, lt_capture_depth);
+	p = unhide(hidden);
 	/* The program's __lsan_disable() is rare: one predictable test. */
 	if (LT_UNLIKELY(t->ignore_depth) && id)
 		id |= LT_STACK_IGNORED;
@@ -49,6 +85,8 @@ void lt_record_alloc(struct lt_thread *t, void *p, uint64_t size, uintptr_t entr
 	else
 		lt_table_count_dropped();
 	errno = saved;
+	clear_scratch_registers();
+	return p;
 }
 
 void lt_record_free(struct lt_thread *t, void *p)

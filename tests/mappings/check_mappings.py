@@ -177,8 +177,8 @@ def threads_expected():
     # --num-callers=3: the frames below the worker are the C library's.
     return [
         '16,384 bytes in 4 mappings (private anonymous) are definitely lost in mapping record 1 of 1',
-        MMAP, by('map_anon', 'void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,', 0),
-        by('worker', 'void *lost = map_anon(PAGE, 0);', 0),
+        MMAP, by('map_anon_apart', 'void *p = mmap(hint, len, PROT_READ | PROT_WRITE,', 0),
+        by('worker', 'void *lost = map_anon_apart(PAGE);', 0),
     ] + summary((16384, 4), (16384, 4), Z, Z, Z, [(16384, 4), Z, Z, Z])
 
 
@@ -186,7 +186,7 @@ def fork_expected():
     """(parent's, child's) mapping parts."""
     inherited = [
         MMAP, by('map_anon', 'void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,', 0),
-        by('forked', 'void *lost = map_anon(PAGE, 0);', 1), by('main', 'forked();')]
+        by('forked', 'void *lost = map_anon(PAGE, 0);', 0), by('main', 'forked();')]
     parent = ['4,096 bytes in 1 mappings (private anonymous) are definitely lost in mapping record 1 of 1'] + \
         inherited + summary((4096, 1), (4096, 1), Z, Z, Z, [(4096, 1), Z, Z, Z])
     child = ['4,096 bytes in 1 mappings (private anonymous) are definitely lost in mapping record 1 of 2'] + \

@@ -189,6 +189,21 @@ static void handler(int sig)
 	errno = saved;
 }
 
+/* Where nothing else was mapped before: an address the loader unmapped
+ * (its ld.so.cache) can still be named by a stale pointer in its data,
+ * which would keep a mapping given that address reachable. */
+static NOINLINE void *map_anon_apart(size_t len)
+{
+	static atomic_uintptr_t next = 0x3f0000000000ul;
+	void *hint = (void *)atomic_fetch_add(&next, 16 * PAGE);
+	void *p = mmap(hint, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		perror("mmap");
+		exit(1);
+	}
+	return p;
+}
+
 static NOINLINE void *worker(void *arg)
 {
 	(void)arg;
@@ -200,7 +215,7 @@ static NOINLINE void *worker(void *arg)
 		munmap(p, PAGE);
 		munmap(p + 2 * PAGE, PAGE);
 	}
-	void *lost = map_anon(PAGE, 0);
+	void *lost = map_anon_apart(PAGE);
 	lost = NULL;
 	(void)lost;
 	atomic_fetch_sub(&running, 1);

@@ -42,6 +42,17 @@ uint32_t lt_backtrace(uintptr_t entry, uintptr_t ra, uintptr_t cfa, uintptr_t *f
 	return 1;
 }
 
+/* This library's code and libunwind's: the tests' calls come from
+ * neither. */
+uintptr_t lt_self_lo, lt_self_hi;
+int unw_backtrace(void **buffer, int size);
+int unw_backtrace(void **buffer, int size)
+{
+	(void)buffer;
+	(void)size;
+	return 0;
+}
+
 uint32_t lt_depot_intern(const uintptr_t *frames, uint32_t depth)
 {
 	return next_stack_id;
