@@ -28,6 +28,47 @@ static int cmp_entries(const void *pa, const void *pb)
 	return strcmp(a->fingerprint, b->fingerprint);
 }
 
+/* The fingerprints of an array of records, appended; what names them in
+ * messages ("record", "mapping record"). Mapping records of reports made
+ * before they had fingerprints have none: optional says to pass over a
+ * record without the member (one with a bad value is still an error). */
+static int take_records(const struct lt_json_doc *doc, const struct lt_json_node *records,
+			const char *which, const char *what, bool optional,
+			struct lt_baseline *b, size_t *cap, char *err, size_t errlen)
+{
+	size_t i = 0;
+	for (const struct lt_json_node *rec = lt_json_first(doc, records); rec;
+	     rec = lt_json_next(doc, rec), i++) {
+		const struct lt_json_node *fp = lt_json_get(doc, rec, "fingerprint");
+		const struct lt_json_node *fuzzy = lt_json_get(doc, rec, "fuzzy_fingerprint");
+		if (optional && !fp && !fuzzy)
+			continue;
+		if (!is_fingerprint(fp) || (fuzzy && fuzzy->type != LT_JSON_NULL &&
+					    !is_fingerprint(fuzzy))) {
+			snprintf(err, errlen, "%s%s %zu: \"fingerprint\" and \"fuzzy_fingerprint\" "
+				 "must be %d lower-case hex digits", which, what, i + 1,
+				 LT_FINGERPRINT_HEX);
+			return -1;
+		}
+		if (b->count == *cap) {
+			size_t ncap = *cap ? *cap * 2 : 64;
+			struct lt_baseline_entry *e = realloc(b->entries, ncap * sizeof(*e));
+			if (!e) {
+				snprintf(err, errlen, "out of memory");
+				return -1;
+			}
+			b->entries = e;
+			*cap = ncap;
+		}
+		struct lt_baseline_entry *e = &b->entries[b->count++];
+		memset(e, 0, sizeof(*e));
+		memcpy(e->fingerprint, fp->str, LT_FINGERPRINT_HEX);
+		if (is_fingerprint(fuzzy))
+			memcpy(e->fuzzy, fuzzy->str, LT_FINGERPRINT_HEX);
+	}
+	return 0;
+}
+
 /* One report or baseline object: its records' fingerprints, appended. */
 static int take_document(const struct lt_json_doc *doc, const struct lt_json_node *top,
 			 size_t number, struct lt_baseline *b, size_t *cap,
@@ -61,34 +102,19 @@ static int take_document(const struct lt_json_doc *doc, const struct lt_json_nod
 		snprintf(err, errlen, "%sno \"records\" array", which);
 		return -1;
 	}
-	size_t i = 0;
-	for (const struct lt_json_node *rec = lt_json_first(doc, records); rec;
-	     rec = lt_json_next(doc, rec), i++) {
-		const struct lt_json_node *fp = lt_json_get(doc, rec, "fingerprint");
-		const struct lt_json_node *fuzzy = lt_json_get(doc, rec, "fuzzy_fingerprint");
-		if (!is_fingerprint(fp) || (fuzzy && fuzzy->type != LT_JSON_NULL &&
-					    !is_fingerprint(fuzzy))) {
-			snprintf(err, errlen, "%srecord %zu: \"fingerprint\" and \"fuzzy_fingerprint\" "
-				 "must be %d lower-case hex digits", which, i + 1, LT_FINGERPRINT_HEX);
-			return -1;
-		}
-		if (b->count == *cap) {
-			size_t ncap = *cap ? *cap * 2 : 64;
-			struct lt_baseline_entry *e = realloc(b->entries, ncap * sizeof(*e));
-			if (!e) {
-				snprintf(err, errlen, "out of memory");
-				return -1;
-			}
-			b->entries = e;
-			*cap = ncap;
-		}
-		struct lt_baseline_entry *e = &b->entries[b->count++];
-		memset(e, 0, sizeof(*e));
-		memcpy(e->fingerprint, fp->str, LT_FINGERPRINT_HEX);
-		if (is_fingerprint(fuzzy))
-			memcpy(e->fuzzy, fuzzy->str, LT_FINGERPRINT_HEX);
+	if (take_records(doc, records, which, "record", false, b, cap, err, errlen))
+		return -1;
+	/* A report's mapping records are known leaks too (a baseline file
+	 * has them in "records"). */
+	const struct lt_json_node *maps = lt_json_get(doc, top, "mappings");
+	const struct lt_json_node *map_records = maps && maps->type == LT_JSON_OBJECT
+						 ? lt_json_get(doc, maps, "records") : NULL;
+	if (maps && (!map_records || map_records->type != LT_JSON_ARRAY)) {
+		snprintf(err, errlen, "%s\"mappings\" without a \"records\" array", which);
+		return -1;
 	}
-	return 0;
+	return map_records ? take_records(doc, map_records, which, "mapping record", true, b,
+					  cap, err, errlen) : 0;
 }
 
 int lt_baseline_parse(const char *text, size_t len, struct lt_baseline *b,
@@ -182,33 +208,67 @@ static struct lt_baseline_entry *find(struct lt_baseline *b, const char *fingerp
 	return e;
 }
 
+/* A record to match, loss or mapping record: its fingerprints and where
+ * to say it is known. */
+struct item {
+	char fingerprint[LT_FINGERPRINT_HEX + 1];
+	char fuzzy[LT_FINGERPRINT_HEX + 1];
+	bool *baselined;
+};
+
+/* The fingerprints of every loss record, then of every mapping record;
+ * NULL when out of memory. */
+static struct item *fingerprint_all(const struct lt_snapshot *snap,
+				    const struct lt_frame_source *src, unsigned num_callers,
+				    struct lt_records *rs)
+{
+	size_t n = rs->count + rs->nmaps;
+	struct item *items = calloc(n ? n : 1, sizeof(*items));
+	struct lt_record_view v = { 0 };
+	if (!items)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		bool loss = i < rs->count;
+		int rc = loss ? lt_record_view_get(&v, snap, src, num_callers, &rs->recs[i])
+			      : lt_map_record_view_get(&v, snap, src, num_callers,
+						       &rs->maps[i - rs->count]);
+		if (rc != 0) {
+			free(items);
+			items = NULL;
+			break;
+		}
+		memcpy(items[i].fingerprint, v.fingerprint, sizeof(v.fingerprint));
+		memcpy(items[i].fuzzy, v.fuzzy_fingerprint, sizeof(v.fuzzy_fingerprint));
+		items[i].baselined = loss ? &rs->recs[i].baselined
+					  : &rs->maps[i - rs->count].baselined;
+	}
+	lt_record_view_free(&v);
+	return items;
+}
+
 long lt_baseline_apply(struct lt_baseline *b, const struct lt_snapshot *snap,
 		       const struct lt_frame_source *src, unsigned num_callers,
 		       struct lt_records *rs)
 {
-	struct lt_record_view v = { 0 };
-	char (*fuzzy)[LT_FINGERPRINT_HEX + 1] = calloc(rs->count ? rs->count : 1, sizeof(*fuzzy));
+	size_t n = rs->count + rs->nmaps;
+	struct item *items = fingerprint_all(snap, src, num_callers, rs);
 	struct lt_baseline_entry **by_fuzzy = NULL;
 	long marked = 0;
 
-	if (!fuzzy)
+	if (!items)
 		return -1;
 	for (size_t i = 0; i < b->count; i++)
 		b->entries[i].used = false;
-	/* Exact matches: every entry with the fingerprint is taken. */
-	for (size_t i = 0; i < rs->count; i++) {
-		struct lt_loss_record *rec = &rs->recs[i];
-		if (lt_record_view_get(&v, snap, src, num_callers, rec) != 0) {
-			marked = -1;
-			goto out;
-		}
-		memcpy(fuzzy[i], v.fuzzy_fingerprint, sizeof(fuzzy[i]));
-		struct lt_baseline_entry *e = find(b, v.fingerprint);
-		rec->baselined = e != NULL;
+	/* Exact matches: every entry with the fingerprint is taken. (A mapping
+	 * record's fingerprint text differs from any loss record's, so each
+	 * matches entries of its own sort only.) */
+	for (size_t i = 0; i < n; i++) {
+		struct lt_baseline_entry *e = find(b, items[i].fingerprint);
+		*items[i].baselined = e != NULL;
 		for (; e && e < b->entries + b->count &&
-		       strcmp(e->fingerprint, v.fingerprint) == 0; e++)
+		       strcmp(e->fingerprint, items[i].fingerprint) == 0; e++)
 			e->used = true;
-		marked += rec->baselined;
+		marked += *items[i].baselined;
 	}
 	/* Moved lines: one entry left over per record, by fuzzy fingerprint. */
 	by_fuzzy = malloc((b->count ? b->count : 1) * sizeof(*by_fuzzy));
@@ -220,29 +280,28 @@ long lt_baseline_apply(struct lt_baseline *b, const struct lt_snapshot *snap,
 		by_fuzzy[k] = &b->entries[k];
 	if (b->count)
 		qsort(by_fuzzy, b->count, sizeof(*by_fuzzy), cmp_fuzzy);
-	for (size_t i = 0; i < rs->count; i++) {
-		if (rs->recs[i].baselined)
+	for (size_t i = 0; i < n; i++) {
+		if (*items[i].baselined)
 			continue;
 		size_t lo = 0, hi = b->count;
-		while (lo < hi) {         /* the first entry not below fuzzy[i] */
+		while (lo < hi) {         /* the first entry not below the fuzzy one */
 			size_t mid = lo + (hi - lo) / 2;
-			if (strcmp(by_fuzzy[mid]->fuzzy, fuzzy[i]) < 0)
+			if (strcmp(by_fuzzy[mid]->fuzzy, items[i].fuzzy) < 0)
 				lo = mid + 1;
 			else
 				hi = mid;
 		}
-		for (; lo < b->count && strcmp(by_fuzzy[lo]->fuzzy, fuzzy[i]) == 0; lo++) {
+		for (; lo < b->count && strcmp(by_fuzzy[lo]->fuzzy, items[i].fuzzy) == 0; lo++) {
 			if (!by_fuzzy[lo]->used) {
 				by_fuzzy[lo]->used = true;
-				rs->recs[i].baselined = true;
+				*items[i].baselined = true;
 				marked++;
 				break;
 			}
 		}
 	}
 out:
-	lt_record_view_free(&v);
-	free(fuzzy);
+	free(items);
 	free(by_fuzzy);
 	return marked;
 }
@@ -251,6 +310,7 @@ struct entry_out {
 	char fingerprint[LT_FINGERPRINT_HEX + 1];
 	char fuzzy[LT_FINGERPRINT_HEX + 1];
 	const char *kind;
+	const char *type;         /* a mapping record's type; NULL for a loss record */
 	char site[512];
 };
 
@@ -283,7 +343,8 @@ int lt_baseline_write(FILE *out, const struct lt_snapshot *snap,
 		      const struct lt_frame_source *src, const struct lt_options *opts,
 		      const struct lt_records *rs)
 {
-	struct entry_out *entries = calloc(rs->count ? rs->count : 1, sizeof(*entries));
+	size_t total = rs->count + rs->nmaps;
+	struct entry_out *entries = calloc(total ? total : 1, sizeof(*entries));
 	struct lt_outbuf *ob = malloc(sizeof(*ob));
 	struct lt_record_view v = { 0 };
 	struct lt_json_writer w;
@@ -301,6 +362,21 @@ int lt_baseline_write(FILE *out, const struct lt_snapshot *snap,
 		memcpy(entries[n].fingerprint, v.fingerprint, sizeof(v.fingerprint));
 		memcpy(entries[n].fuzzy, v.fuzzy_fingerprint, sizeof(v.fuzzy_fingerprint));
 		entries[n].kind = lt_kind_id(rec->kind);
+		site_words(&v, entries[n].site, sizeof(entries[n].site));
+		n++;
+	}
+	/* Mapping records of an error kind, as loss records; suppressed ones
+	 * are no leak anyone needs to know about. */
+	for (size_t i = 0; i < rs->nmaps; i++) {
+		const struct lt_map_record *m = &rs->maps[i];
+		if (!(opts->errors_for_leak_kinds & lt_kind_bit(m->kind)) || m->suppressed)
+			continue;
+		if (lt_map_record_view_get(&v, snap, src, opts->num_callers, m) != 0)
+			goto out;
+		memcpy(entries[n].fingerprint, v.fingerprint, sizeof(v.fingerprint));
+		memcpy(entries[n].fuzzy, v.fuzzy_fingerprint, sizeof(v.fuzzy_fingerprint));
+		entries[n].kind = lt_kind_id(m->kind);
+		entries[n].type = lt_map_type_id(m->type);
 		site_words(&v, entries[n].site, sizeof(entries[n].site));
 		n++;
 	}
@@ -329,6 +405,8 @@ int lt_baseline_write(FILE *out, const struct lt_snapshot *snap,
 		lt_jw_kstring(&w, "fingerprint", entries[i].fingerprint);
 		lt_jw_kstring(&w, "fuzzy_fingerprint", entries[i].fuzzy);
 		lt_jw_kstring(&w, "kind", entries[i].kind);
+		if (entries[i].type)
+			lt_jw_kstring(&w, "mapping", entries[i].type);
 		lt_jw_kstring(&w, "site", entries[i].site);
 		lt_jw_end(&w);
 	}

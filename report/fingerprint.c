@@ -25,6 +25,16 @@ const char *lt_kind_id(unsigned kind)
 	}
 }
 
+const char *lt_map_type_id(unsigned type)
+{
+	switch (type) {
+	case LT_MAP_PRIVATE_ANON: return "private-anonymous";
+	case LT_MAP_SHARED_ANON: return "shared-anonymous";
+	case LT_MAP_PRIVATE_FILE: return "private-file";
+	default: return "shared-file";
+	}
+}
+
 bool lt_is_system_object(const char *path)
 {
 	static const char *const dirs[] = {
@@ -181,14 +191,22 @@ static const char *base_name(const char *path)
 	return slash ? slash + 1 : path;
 }
 
-char *lt_fingerprint_text(const struct lt_record_view *v, unsigned kind,
-			  bool with_lines, size_t *len)
+/* The canonical text; map_type is 0 for a loss record, else the type of
+ * a mapping record, which adds a "mapping TYPE" line after the kind: the
+ * text of a loss record is what it always was. */
+static char *fingerprint_text(const struct lt_record_view *v, unsigned kind,
+			      unsigned map_type, bool with_lines, size_t *len)
 {
 	struct text t = { 0 };
 	puts_(&t, with_lines ? "leaktrace fingerprint 1\n" : "leaktrace fuzzy fingerprint 1\n");
 	puts_(&t, "kind ");
 	puts_(&t, lt_kind_id(kind));
 	puts_(&t, "\n");
+	if (map_type) {
+		puts_(&t, "mapping ");
+		puts_(&t, lt_map_type_id(map_type));
+		puts_(&t, "\n");
+	}
 	for (size_t i = 0; i < v->count; i++) {
 		const struct lt_shown_frame *s = &v->frames[i];
 		char line[16] = "";
@@ -213,14 +231,26 @@ char *lt_fingerprint_text(const struct lt_record_view *v, unsigned kind,
 	return t.buf;
 }
 
-static int hash_text(const struct lt_record_view *v, unsigned kind, bool with_lines,
-		     char out[LT_FINGERPRINT_HEX + 1])
+char *lt_fingerprint_text(const struct lt_record_view *v, unsigned kind,
+			  bool with_lines, size_t *len)
+{
+	return fingerprint_text(v, kind, 0, with_lines, len);
+}
+
+char *lt_map_fingerprint_text(const struct lt_record_view *v, unsigned kind, unsigned type,
+			      bool with_lines, size_t *len)
+{
+	return fingerprint_text(v, kind, type, with_lines, len);
+}
+
+static int hash_text(const struct lt_record_view *v, unsigned kind, unsigned map_type,
+		     bool with_lines, char out[LT_FINGERPRINT_HEX + 1])
 {
 	static const char hex[] = "0123456789abcdef";
 	struct lt_sha256 h;
 	uint8_t digest[32];
 	size_t len;
-	char *text = lt_fingerprint_text(v, kind, with_lines, &len);
+	char *text = fingerprint_text(v, kind, map_type, with_lines, &len);
 	if (!text)
 		return -1;
 	lt_sha256_init(&h);
@@ -235,23 +265,37 @@ static int hash_text(const struct lt_record_view *v, unsigned kind, bool with_li
 	return 0;
 }
 
-int lt_record_view_get(struct lt_record_view *v, const struct lt_snapshot *snap,
-		       const struct lt_frame_source *src, unsigned num_callers,
-		       const struct lt_loss_record *rec)
+static int view_get(struct lt_record_view *v, const struct lt_snapshot *snap,
+		    const struct lt_frame_source *src, unsigned num_callers,
+		    uint32_t stack_id, unsigned kind, unsigned map_type)
 {
 	struct collector c = { .v = v };
 	v->count = 0;
 	v->site = LT_NO_SITE;
-	lt_report_walk_stack(snap, src, num_callers, rec->stack_id, collect, &c);
+	lt_report_walk_stack(snap, src, num_callers, stack_id, collect, &c);
 	if (c.failed)
 		return -1;
 	for (size_t i = 0; i < v->count && v->site == LT_NO_SITE; i++)
 		if (!v->frames[i].external && v->frames[i].f.file)
 			v->site = i;
-	if (hash_text(v, rec->kind, true, v->fingerprint) ||
-	    hash_text(v, rec->kind, false, v->fuzzy_fingerprint))
+	if (hash_text(v, kind, map_type, true, v->fingerprint) ||
+	    hash_text(v, kind, map_type, false, v->fuzzy_fingerprint))
 		return -1;
 	return 0;
+}
+
+int lt_record_view_get(struct lt_record_view *v, const struct lt_snapshot *snap,
+		       const struct lt_frame_source *src, unsigned num_callers,
+		       const struct lt_loss_record *rec)
+{
+	return view_get(v, snap, src, num_callers, rec->stack_id, rec->kind, 0);
+}
+
+int lt_map_record_view_get(struct lt_record_view *v, const struct lt_snapshot *snap,
+			   const struct lt_frame_source *src, unsigned num_callers,
+			   const struct lt_map_record *rec)
+{
+	return view_get(v, snap, src, num_callers, rec->stack_id, rec->kind, rec->type);
 }
 
 void lt_record_view_free(struct lt_record_view *v)
@@ -278,4 +322,27 @@ void lt_record_sentence(const struct lt_loss_record *rec, size_t number, size_t 
 	else
 		snprintf(buf, len, "%s bytes in %s blocks are %s in loss record %s of %s",
 			 lt_fmt_commas(rec->bytes, total), blocks, words, num, count);
+}
+
+void lt_map_record_sentence(const struct lt_map_record *rec, size_t number, size_t of,
+			    bool at_exit, char *buf, size_t len)
+{
+	char total[LT_COMMAS_MAX], direct[LT_COMMAS_MAX], indirect[LT_COMMAS_MAX];
+	char count[LT_COMMAS_MAX], num[LT_COMMAS_MAX], nof[LT_COMMAS_MAX];
+	const char *words = lt_kind_words(rec->kind, at_exit);
+	const char *sep = rec->path[0] ? " " : "";
+
+	lt_fmt_commas(rec->count, count);
+	lt_fmt_commas(number, num);
+	lt_fmt_commas(of, nof);
+	if (rec->indirect_bytes)
+		snprintf(buf, len,
+			 "%s (%s direct, %s indirect) bytes in %s mappings (%s%s%s) are %s in mapping record %s of %s",
+			 lt_fmt_commas(rec->bytes + rec->indirect_bytes, total),
+			 lt_fmt_commas(rec->bytes, direct), lt_fmt_commas(rec->indirect_bytes, indirect),
+			 count, lt_map_type_words(rec->type), sep, rec->path, words, num, nof);
+	else
+		snprintf(buf, len, "%s bytes in %s mappings (%s%s%s) are %s in mapping record %s of %s",
+			 lt_fmt_commas(rec->bytes, total), count, lt_map_type_words(rec->type), sep,
+			 rec->path, words, num, nof);
 }

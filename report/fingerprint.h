@@ -58,15 +58,27 @@ int lt_record_view_get(struct lt_record_view *v, const struct lt_snapshot *snap,
 		       const struct lt_loss_record *rec);
 void lt_record_view_free(struct lt_record_view *v);
 
+/* The same for a mapping record: its frames, and fingerprints whose text
+ * has a "mapping TYPE" line after the kind (docs/json-report.md). */
+int lt_map_record_view_get(struct lt_record_view *v, const struct lt_snapshot *snap,
+			   const struct lt_frame_source *src, unsigned num_callers,
+			   const struct lt_map_record *rec);
+
 /* The canonical text hashed into a fingerprint (docs/json-report.md),
  * malloc'ed, NUL-terminated, *len set; NULL when out of memory. */
 char *lt_fingerprint_text(const struct lt_record_view *v, unsigned kind,
 			  bool with_lines, size_t *len);
+char *lt_map_fingerprint_text(const struct lt_record_view *v, unsigned kind, unsigned type,
+			      bool with_lines, size_t *len);
 
 /* "definitely-lost", "indirectly-lost", "possibly-lost",
  * "still-reachable", "not-classified": kind names of JSON, SARIF rules
  * and fingerprints. */
 const char *lt_kind_id(unsigned kind);
+
+/* "private-anonymous", "shared-anonymous", "private-file", "shared-file":
+ * mapping type names of JSON, SARIF rules, baselines and fingerprints. */
+const char *lt_map_type_id(unsigned type);
 
 /* An object installed by the system's package manager: under /lib,
  * /lib32, /lib64, /libx32, /usr/lib, /usr/lib32, /usr/lib64, /usr/libx32
@@ -77,6 +89,12 @@ bool lt_is_system_object(const char *path);
  * in 1 blocks are definitely lost in loss record 4 of 5". */
 void lt_record_sentence(const struct lt_loss_record *rec, size_t number, size_t of,
 			bool at_exit, char *buf, size_t len);
+
+/* The same of a mapping record: "12,288 (4,096 direct, 8,192 indirect)
+ * bytes in 1 mappings (private anonymous) are definitely lost in mapping
+ * record 3 of 3" (a file-backed one names its file after the type). */
+void lt_map_record_sentence(const struct lt_map_record *rec, size_t number, size_t of,
+			    bool at_exit, char *buf, size_t len);
 
 /* dir + "/" + file with "." and ".." resolved lexically (symbolic links
  * are not followed); a relative dir stays relative. Returns buf, or NULL

@@ -81,6 +81,8 @@ int lt_report_use_baseline(const struct lt_snapshot *snap, const struct lt_frame
 	if (marked < 0) {
 		for (size_t i = 0; i < rs->count; i++)
 			rs->recs[i].baselined = false;
+		for (size_t i = 0; i < rs->nmaps; i++)
+			rs->maps[i].baselined = false;
 		fprintf(diag, "leaktrace: cannot use baseline '%s': out of memory; every leak counts\n",
 			opts->baseline);
 		return -1;

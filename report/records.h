@@ -55,6 +55,12 @@ struct lt_map_record {
 	uint64_t bytes, count;
 	uint64_t indirect_bytes;  /* mappings lost through the ones it heads */
 	uint64_t indirect_count;
+	/* Set by lt_supp_apply, as for a loss record: never shown nor an
+	 * error, its mappings counted under map_suppressed_* instead of
+	 * their kind. */
+	bool suppressed;
+	const char *supp_name;
+	bool baselined;           /* its fingerprint is in the baseline: not an error */
 };
 
 struct lt_records {
@@ -81,6 +87,7 @@ struct lt_records {
 	uint64_t map_bytes, map_count;
 	uint64_t map_kind_bytes[LT_NKINDS], map_kind_count[LT_NKINDS];
 	uint64_t map_type_bytes[LT_MAP_NTYPES], map_type_count[LT_MAP_NTYPES];
+	uint64_t map_suppressed_bytes, map_suppressed_count;  /* MAPPING SUMMARY "suppressed:" */
 	uint64_t maps_dropped;
 	/* Set by lt_delta_apply when there was a previous report: figures are
 	 * shown with their deltas ("(+N)"). */

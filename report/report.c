@@ -105,34 +105,14 @@ bool lt_report_shows(const struct lt_options *opts, const struct lt_loss_record 
 bool lt_report_map_shows(const struct lt_options *opts, const struct lt_map_record *rec)
 {
 	unsigned bit = lt_kind_bit(rec->kind);
-	return opts->leak_check == LT_LEAK_CHECK_FULL && (!bit || (opts->show_leak_kinds & bit));
+	return opts->leak_check == LT_LEAK_CHECK_FULL && !rec->suppressed &&
+	       (!bit || (opts->show_leak_kinds & bit));
 }
 
 bool lt_report_map_counts(const struct lt_options *opts, const struct lt_map_record *rec)
 {
-	return opts->leak_check == LT_LEAK_CHECK_FULL &&
+	return opts->leak_check == LT_LEAK_CHECK_FULL && !rec->suppressed && !rec->baselined &&
 	       (opts->errors_for_leak_kinds & lt_kind_bit(rec->kind));
-}
-
-/* Mapping records come after the loss records, in their own numbering,
- * so that the loss records stay numbered as valgrind numbers them.
- * Suppressions and baselines describe heap blocks: they do not apply. */
-static void emit_mappings(const struct lt_report_ops *ops, struct lt_report *r)
-{
-	const struct lt_records *rs = r->records;
-	for (size_t i = 0; i < rs->nmaps; i++) {
-		const struct lt_map_record *m = &rs->maps[i];
-		unsigned bit = lt_kind_bit(m->kind);
-		bool full = r->leak_check == LT_LEAK_CHECK_FULL;
-		if (ops->mapping && (ops->all_records ||
-				     (full && (!bit || (r->opts->show_leak_kinds & bit))))) {
-			ops->mapping(r, m, i + 1);
-			emit_stack_of(ops, r, r->src, m->stack_id);
-			if (ops->mapping_end)
-				ops->mapping_end(r, m);
-		}
-		r->errors += full && (r->opts->errors_for_leak_kinds & bit) != 0;
-	}
 }
 
 bool lt_report_counts(const struct lt_options *opts, const struct lt_loss_record *rec)
@@ -160,32 +140,88 @@ static void text_note(struct lt_report *r, const char *text)
 }
 
 /* With a baseline, records are listed in two groups, new ones first,
- * each after a note saying which group it is. */
-static void group_note(const struct lt_report_ops *ops, struct lt_report *r, bool known)
+ * each after a note saying which group it is; n is the number of records
+ * of the group that are shown, what the records' name ("loss record"). */
+static void group_note(const struct lt_report_ops *ops, struct lt_report *r, bool known,
+		       size_t n, const char *what)
 {
 	void (*note)(struct lt_report *, const char *) = ops->note;
 	const struct lt_records *rs = r->records;
 	char text[LT_OPT_PATH_MAX + 160];
-	size_t n = 0;
 
 	if (!note && ops == &lt_report_text_ops)
 		note = text_note;
 	if (!note || r->leak_check != LT_LEAK_CHECK_FULL)
 		return;
-	for (size_t i = 0; i < rs->count; i++)
-		n += rs->recs[i].baselined == known && lt_report_shows(r->opts, &rs->recs[i]);
 	if (known && !n)
 		return;
 	if (known)
-		snprintf(text, sizeof(text), "leaktrace: %zu loss record%s in the baseline %s "
-			 "(known, not counted as errors):", n, n == 1 ? "" : "s", rs->baseline);
+		snprintf(text, sizeof(text), "leaktrace: %zu %s%s in the baseline %s "
+			 "(known, not counted as errors):", n, what, n == 1 ? "" : "s", rs->baseline);
 	else if (n)
-		snprintf(text, sizeof(text), "leaktrace: %zu new loss record%s "
-			 "(not in the baseline %s):", n, n == 1 ? "" : "s", rs->baseline);
+		snprintf(text, sizeof(text), "leaktrace: %zu new %s%s "
+			 "(not in the baseline %s):", n, what, n == 1 ? "" : "s", rs->baseline);
 	else
-		snprintf(text, sizeof(text), "leaktrace: no new loss records "
-			 "(all are in the baseline %s)", rs->baseline);
+		snprintf(text, sizeof(text), "leaktrace: no new %ss "
+			 "(all are in the baseline %s)", what, rs->baseline);
 	note(r, text);
+}
+
+static size_t shown_in_group(const struct lt_report *r, bool known)
+{
+	const struct lt_records *rs = r->records;
+	size_t n = 0;
+	for (size_t i = 0; i < rs->count; i++)
+		n += rs->recs[i].baselined == known && lt_report_shows(r->opts, &rs->recs[i]);
+	return n;
+}
+
+static size_t maps_shown_in_group(const struct lt_report *r, bool known)
+{
+	const struct lt_records *rs = r->records;
+	size_t n = 0;
+	for (size_t i = 0; i < rs->nmaps; i++)
+		n += rs->maps[i].baselined == known && lt_report_map_shows(r->opts, &rs->maps[i]);
+	return n;
+}
+
+/* Mapping records come after the loss records, in their own numbering,
+ * so that the loss records stay numbered as valgrind numbers them.
+ * Suppressed ones are neither shown nor errors, baselined ones not
+ * errors, as loss records; with a baseline they are grouped the same way
+ * (notes only when some mapping record is shown, so that a report
+ * without mappings stays as it was). */
+static void emit_mappings(const struct lt_report_ops *ops, struct lt_report *r)
+{
+	const struct lt_records *rs = r->records;
+	bool full = r->leak_check == LT_LEAK_CHECK_FULL;
+	bool grouped = rs->baseline && !ops->all_records && ops->mapping;
+	size_t shown[2] = { 0, 0 };
+	if (grouped) {
+		shown[0] = maps_shown_in_group(r, false);
+		shown[1] = maps_shown_in_group(r, true);
+		grouped = shown[0] + shown[1] > 0;
+	}
+	for (int pass = 0; pass < (grouped ? 2 : 1); pass++) {
+		if (grouped)
+			group_note(ops, r, pass == 1, shown[pass], "mapping record");
+		for (size_t i = 0; i < rs->nmaps; i++) {
+			const struct lt_map_record *m = &rs->maps[i];
+			unsigned bit = lt_kind_bit(m->kind);
+			if (grouped && m->baselined != (pass == 1))
+				continue;
+			if (ops->mapping && (ops->all_records ||
+					     (full && !m->suppressed &&
+					      (!bit || (r->opts->show_leak_kinds & bit))))) {
+				ops->mapping(r, m, i + 1);
+				emit_stack_of(ops, r, r->src, m->stack_id);
+				if (ops->mapping_end)
+					ops->mapping_end(r, m);
+			}
+			r->errors += full && !m->suppressed && !m->baselined &&
+				     (r->opts->errors_for_leak_kinds & bit) != 0;
+		}
+	}
 }
 
 int lt_report_render(const struct lt_report_ops *ops, FILE *out,
@@ -214,7 +250,8 @@ int lt_report_render(const struct lt_report_ops *ops, FILE *out,
 	bool grouped = records->baseline && !ops->all_records;
 	for (int pass = 0; pass < (grouped ? 2 : 1); pass++) {
 		if (grouped)
-			group_note(ops, &r, pass == 1);
+			group_note(ops, &r, pass == 1, shown_in_group(&r, pass == 1),
+				   "loss record");
 		for (size_t i = 0; i < records->count; i++) {
 			const struct lt_loss_record *rec = &records->recs[i];
 			unsigned bit = lt_kind_bit(rec->kind);

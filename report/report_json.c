@@ -182,8 +182,14 @@ static void put_summaries(struct lt_json_writer *w, const struct lt_report *r)
 			baselined += kind_counts && rec->baselined;
 		}
 	}
-	for (size_t i = 0; i < rs->nmaps; i++)
-		errors += lt_report_map_counts(r->opts, &rs->maps[i]);
+	for (size_t i = 0; i < rs->nmaps; i++) {
+		const struct lt_map_record *m = &rs->maps[i];
+		bool kind_counts = r->opts->leak_check == LT_LEAK_CHECK_FULL &&
+				   (r->opts->errors_for_leak_kinds & lt_kind_bit(m->kind));
+		errors += lt_report_map_counts(r->opts, m);
+		sup_errors += kind_counts && m->suppressed;
+		baselined += kind_counts && !m->suppressed && m->baselined;
+	}
 	lt_jw_key(w, "leaks");
 	lt_jw_object(w);
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
@@ -327,16 +333,6 @@ static void json_leak_end(struct lt_report *r, const struct lt_loss_record *rec)
 /* ---- mappings (track_mmap=yes): a member of their own after the loss
  * records, so that consumers of the records see heap blocks only ---- */
 
-static const char *map_type_id(unsigned type)
-{
-	switch (type) {
-	case LT_MAP_PRIVATE_ANON: return "private-anonymous";
-	case LT_MAP_SHARED_ANON: return "shared-anonymous";
-	case LT_MAP_PRIVATE_FILE: return "private-file";
-	default: return "shared-file";
-	}
-}
-
 static void put_map_amount(struct lt_json_writer *w, const char *key, uint64_t bytes,
 			   uint64_t count)
 {
@@ -367,11 +363,12 @@ static void open_mappings(struct lt_report *r, struct json_state *st)
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
 		put_map_amount(w, lt_kind_id(kinds[i]), rs->map_kind_bytes[kinds[i]],
 			       rs->map_kind_count[kinds[i]]);
+	put_map_amount(w, "suppressed", rs->map_suppressed_bytes, rs->map_suppressed_count);
 	lt_jw_end(w);
 	lt_jw_key(w, "types");
 	lt_jw_object(w);
 	for (unsigned t = LT_MAP_PRIVATE_ANON; t < LT_MAP_NTYPES; t++)
-		put_map_amount(w, map_type_id(t), rs->map_type_bytes[t], rs->map_type_count[t]);
+		put_map_amount(w, lt_map_type_id(t), rs->map_type_bytes[t], rs->map_type_count[t]);
 	lt_jw_end(w);
 	lt_jw_key(w, "records");
 	lt_jw_array(w);
@@ -382,40 +379,22 @@ static void json_mapping(struct lt_report *r, const struct lt_map_record *rec, s
 {
 	struct json_state *st = r->priv;
 	char sentence[LT_OPT_PATH_MAX + 256];
-	char total[LT_COMMAS_MAX], direct[LT_COMMAS_MAX], indirect[LT_COMMAS_MAX];
-	char count[LT_COMMAS_MAX], num[LT_COMMAS_MAX], of[LT_COMMAS_MAX];
 	if (!st)
 		return;
 	if (!st->in_mappings)
 		open_mappings(r, st);
 	struct lt_json_writer *w = &st->w;
 	struct lt_record_view *v = &st->view;
-	/* The frames as a loss record of the same stack shows them. */
-	struct lt_loss_record as_loss = { .stack_id = rec->stack_id, .kind = rec->kind };
-	if (lt_record_view_get(v, r->snap, r->src, r->opts->num_callers, &as_loss) != 0) {
+	if (lt_map_record_view_get(v, r->snap, r->src, r->opts->num_callers, rec) != 0) {
 		r->out->failed = true;
 		return;
 	}
-	const char *words = lt_kind_words(rec->kind, r->snap->process.reason == LT_REASON_EXIT);
-	lt_fmt_commas(rec->count, count);
-	lt_fmt_commas(number, num);
-	lt_fmt_commas(r->records->nmaps, of);
-	if (rec->indirect_bytes)
-		snprintf(sentence, sizeof(sentence),
-			 "%s (%s direct, %s indirect) bytes in %s mappings (%s%s%s) are %s in mapping record %s of %s",
-			 lt_fmt_commas(rec->bytes + rec->indirect_bytes, total),
-			 lt_fmt_commas(rec->bytes, direct), lt_fmt_commas(rec->indirect_bytes, indirect),
-			 count, lt_map_type_words(rec->type), rec->path[0] ? " " : "", rec->path,
-			 words, num, of);
-	else
-		snprintf(sentence, sizeof(sentence),
-			 "%s bytes in %s mappings (%s%s%s) are %s in mapping record %s of %s",
-			 lt_fmt_commas(rec->bytes, total), count, lt_map_type_words(rec->type),
-			 rec->path[0] ? " " : "", rec->path, words, num, of);
+	lt_map_record_sentence(rec, number, r->records->nmaps,
+			       r->snap->process.reason == LT_REASON_EXIT, sentence, sizeof(sentence));
 	lt_jw_object(w);
 	lt_jw_ku64(w, "index", number);
 	lt_jw_kstring(w, "kind", lt_kind_id(rec->kind));
-	lt_jw_kstring(w, "type", map_type_id(rec->type));
+	lt_jw_kstring(w, "type", lt_map_type_id(rec->type));
 	lt_jw_kstring(w, "path", rec->path[0] ? rec->path : NULL);
 	lt_jw_ku64(w, "bytes", rec->bytes + rec->indirect_bytes);
 	lt_jw_ku64(w, "direct_bytes", rec->bytes);
@@ -424,7 +403,11 @@ static void json_mapping(struct lt_report *r, const struct lt_map_record *rec, s
 	lt_jw_ku64(w, "indirect_mappings", rec->indirect_count);
 	lt_jw_kbool(w, "shown", lt_report_map_shows(r->opts, rec));
 	lt_jw_kbool(w, "error", lt_report_map_counts(r->opts, rec));
+	lt_jw_kbool(w, "suppressed", rec->suppressed);
+	lt_jw_kbool(w, "baselined", rec->baselined);
 	lt_jw_kstring(w, "message", sentence);
+	lt_jw_kstring(w, "fingerprint", v->fingerprint);
+	lt_jw_kstring(w, "fuzzy_fingerprint", v->fuzzy_fingerprint);
 	lt_jw_key(w, "site");
 	if (v->site == LT_NO_SITE)
 		lt_jw_null(w);

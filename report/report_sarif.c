@@ -2,7 +2,10 @@
  * Format), for code-scanning annotations: one rule per leak kind, one
  * result per loss record the text report shows, located at the allocation
  * site (the first frame of the program's own code with a source file),
- * with the whole stack as a code flow and as a SARIF stack.
+ * with the whole stack as a code flow and as a SARIF stack. Mapping
+ * records the text shows are results too, under one rule per mapping
+ * type, listed only when the report has mapping records (so that a heap
+ * report's rules are what they were).
  * Context: offline side only. URIs are relative to sarif_root (uriBaseId
  * SRCROOT) when the file is under it, absolute file: URIs otherwise. */
 #define _GNU_SOURCE
@@ -50,6 +53,39 @@ static const struct rule rules[] = {
 	  "A heap block still allocated when the report was made, for which no "
 	  "reachability scan was made." },
 };
+
+struct map_rule {
+	unsigned type;
+	const char *name, *short_text, *full_text;
+};
+
+/* After rules[] in ruleIndex order, when listed. Their results take the
+ * level of their kind, as heap results do. */
+static const struct map_rule map_rules[] = {
+	{ LT_MAP_PRIVATE_ANON, "MmapPrivateAnon", "Private anonymous mapping not unmapped",
+	  "Memory the program mapped itself (mmap, MAP_PRIVATE | MAP_ANONYMOUS) and did "
+	  "not unmap, classified as heap blocks are: lost when no pointer reaches it." },
+	{ LT_MAP_SHARED_ANON, "MmapSharedAnon", "Shared anonymous mapping not unmapped",
+	  "Memory the program mapped itself (mmap, MAP_SHARED | MAP_ANONYMOUS) and did "
+	  "not unmap, classified as heap blocks are: lost when no pointer reaches it." },
+	{ LT_MAP_PRIVATE_FILE, "MmapPrivateFile", "Private file mapping not unmapped",
+	  "A file the program mapped (mmap, MAP_PRIVATE) and did not unmap, classified "
+	  "as heap blocks are: lost when no pointer reaches it." },
+	{ LT_MAP_SHARED_FILE, "MmapSharedFile", "Shared file mapping not unmapped",
+	  "A file the program mapped (mmap, MAP_SHARED) and did not unmap, classified "
+	  "as heap blocks are: lost when no pointer reaches it." },
+};
+
+#define NRULES (sizeof(rules) / sizeof(rules[0]))
+#define NMAP_RULES (sizeof(map_rules) / sizeof(map_rules[0]))
+
+static size_t map_rule_index(unsigned type)
+{
+	for (size_t i = 0; i < NMAP_RULES; i++)
+		if (map_rules[i].type == type)
+			return NRULES + i;
+	return NRULES;
+}
 
 static size_t rule_index(unsigned kind)
 {
@@ -179,23 +215,41 @@ static void put_location(struct sarif_state *st, const struct lt_shown_frame *s,
 	lt_jw_end(w);
 }
 
-static void put_rules(struct lt_json_writer *w)
+static void put_rule(struct lt_json_writer *w, const char *id, const char *name,
+		     const char *short_text, const char *full_text, const char *level)
+{
+	lt_jw_object(w);
+	lt_jw_kstring(w, "id", id);
+	lt_jw_kstring(w, "name", name);
+	put_text(w, "shortDescription", short_text);
+	put_text(w, "fullDescription", full_text);
+	lt_jw_key(w, "defaultConfiguration");
+	lt_jw_object_inline(w);
+	lt_jw_kstring(w, "level", level);
+	lt_jw_end(w);
+	lt_jw_end(w);
+}
+
+/* "leaktrace/mapping-private-anonymous", ... */
+static void map_rule_id(unsigned type, char *buf, size_t len)
+{
+	snprintf(buf, len, "leaktrace/mapping-%s", lt_map_type_id(type));
+}
+
+static void put_rules(struct lt_json_writer *w, bool mappings)
 {
 	char id[64];
 	lt_jw_key(w, "rules");
 	lt_jw_array(w);
-	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
+	for (size_t i = 0; i < NRULES; i++) {
 		snprintf(id, sizeof(id), "leaktrace/%s", lt_kind_id(rules[i].kind));
-		lt_jw_object(w);
-		lt_jw_kstring(w, "id", id);
-		lt_jw_kstring(w, "name", rules[i].name);
-		put_text(w, "shortDescription", rules[i].short_text);
-		put_text(w, "fullDescription", rules[i].full_text);
-		lt_jw_key(w, "defaultConfiguration");
-		lt_jw_object_inline(w);
-		lt_jw_kstring(w, "level", rules[i].level);
-		lt_jw_end(w);
-		lt_jw_end(w);
+		put_rule(w, id, rules[i].name, rules[i].short_text, rules[i].full_text,
+			 rules[i].level);
+	}
+	for (size_t i = 0; mappings && i < NMAP_RULES; i++) {
+		map_rule_id(map_rules[i].type, id, sizeof(id));
+		put_rule(w, id, map_rules[i].name, map_rules[i].short_text,
+			 map_rules[i].full_text, "warning");
 	}
 	lt_jw_end(w);
 }
@@ -273,7 +327,7 @@ static void sarif_begin(struct lt_report *r)
 	lt_jw_kstring(w, "name", "leaktrace");
 	lt_jw_kstring(w, "version", LT_VERSION);
 	lt_jw_kstring(w, "semanticVersion", LT_VERSION);
-	put_rules(w);
+	put_rules(w, r->records->nmaps > 0);
 	lt_jw_end(w);
 	lt_jw_end(w);
 	if (st->root_len) {
@@ -293,27 +347,18 @@ static void sarif_begin(struct lt_report *r)
 	lt_jw_array(w);
 }
 
-static void sarif_leak(struct lt_report *r, const struct lt_loss_record *rec, size_t number)
+/* A result's members up to its properties: rule, level, message, the
+ * allocation site, fingerprints, baseline state, and the stack in v as a
+ * code flow and as a SARIF stack. */
+static void put_result(struct lt_report *r, struct sarif_state *st, const char *id,
+		       size_t index, const char *level, const char *sentence, bool baselined)
 {
-	struct sarif_state *st = r->priv;
-	char id[64], sentence[256];
-	if (!st)
-		return;
 	struct lt_json_writer *w = &st->w;
 	struct lt_record_view *v = &st->view;
-	const struct rule *rule = &rules[rule_index(rec->kind)];
-	if (lt_record_view_get(v, r->snap, r->src, r->opts->num_callers, rec) != 0) {
-		r->out->failed = true;
-		return;
-	}
-	lt_record_sentence(rec, number, r->records->count,
-			   r->snap->process.reason == LT_REASON_EXIT, sentence, sizeof(sentence));
-	snprintf(id, sizeof(id), "leaktrace/%s", lt_kind_id(rec->kind));
-
 	lt_jw_object(w);
 	lt_jw_kstring(w, "ruleId", id);
-	lt_jw_ku64(w, "ruleIndex", rule_index(rec->kind));
-	lt_jw_kstring(w, "level", rule->level);
+	lt_jw_ku64(w, "ruleIndex", index);
+	lt_jw_kstring(w, "level", level);
 	put_text(w, "message", sentence);
 
 	/* The allocation site; without one, the innermost named caller as a
@@ -334,7 +379,7 @@ static void sarif_leak(struct lt_report *r, const struct lt_loss_record *rec, si
 	lt_jw_kstring(w, "leaktraceStackNoLines/v1", v->fuzzy_fingerprint);
 	lt_jw_end(w);
 	if (r->records->baseline)
-		lt_jw_kstring(w, "baselineState", rec->baselined ? "unchanged" : "new");
+		lt_jw_kstring(w, "baselineState", baselined ? "unchanged" : "new");
 
 	/* The stack as a code flow: in execution order, main first. Only the
 	 * program's own frames point into files: the allocator's and the
@@ -380,6 +425,24 @@ static void sarif_leak(struct lt_report *r, const struct lt_loss_record *rec, si
 	lt_jw_end(w);
 	lt_jw_end(w);
 	lt_jw_end(w);
+}
+
+static void sarif_leak(struct lt_report *r, const struct lt_loss_record *rec, size_t number)
+{
+	struct sarif_state *st = r->priv;
+	char id[64], sentence[256];
+	if (!st)
+		return;
+	struct lt_json_writer *w = &st->w;
+	const struct rule *rule = &rules[rule_index(rec->kind)];
+	if (lt_record_view_get(&st->view, r->snap, r->src, r->opts->num_callers, rec) != 0) {
+		r->out->failed = true;
+		return;
+	}
+	lt_record_sentence(rec, number, r->records->count,
+			   r->snap->process.reason == LT_REASON_EXIT, sentence, sizeof(sentence));
+	snprintf(id, sizeof(id), "leaktrace/%s", lt_kind_id(rec->kind));
+	put_result(r, st, id, rule_index(rec->kind), rule->level, sentence, rec->baselined);
 
 	lt_jw_key(w, "properties");
 	lt_jw_object(w);
@@ -390,6 +453,39 @@ static void sarif_leak(struct lt_report *r, const struct lt_loss_record *rec, si
 	lt_jw_ku64(w, "indirectBytes", rec->indirect_bytes);
 	lt_jw_ku64(w, "blocks", rec->blocks);
 	lt_jw_kbool(w, "countsAsError", lt_report_counts(r->opts, rec));
+	lt_jw_end(w);
+	lt_jw_end(w);
+}
+
+/* A mapping record the text shows: its type's rule, its kind's level. */
+static void sarif_mapping(struct lt_report *r, const struct lt_map_record *rec, size_t number)
+{
+	struct sarif_state *st = r->priv;
+	char id[64], sentence[LT_OPT_PATH_MAX + 256];
+	if (!st)
+		return;
+	struct lt_json_writer *w = &st->w;
+	if (lt_map_record_view_get(&st->view, r->snap, r->src, r->opts->num_callers, rec) != 0) {
+		r->out->failed = true;
+		return;
+	}
+	lt_map_record_sentence(rec, number, r->records->nmaps,
+			       r->snap->process.reason == LT_REASON_EXIT, sentence, sizeof(sentence));
+	map_rule_id(rec->type, id, sizeof(id));
+	put_result(r, st, id, map_rule_index(rec->type), rules[rule_index(rec->kind)].level,
+		   sentence, rec->baselined);
+
+	lt_jw_key(w, "properties");
+	lt_jw_object(w);
+	lt_jw_ku64(w, "mappingRecord", number);
+	lt_jw_kstring(w, "leakKind", lt_kind_id(rec->kind));
+	lt_jw_kstring(w, "mappingType", lt_map_type_id(rec->type));
+	lt_jw_kstring(w, "path", rec->path[0] ? rec->path : NULL);
+	lt_jw_ku64(w, "bytes", rec->bytes + rec->indirect_bytes);
+	lt_jw_ku64(w, "directBytes", rec->bytes);
+	lt_jw_ku64(w, "indirectBytes", rec->indirect_bytes);
+	lt_jw_ku64(w, "mappings", rec->count);
+	lt_jw_kbool(w, "countsAsError", lt_report_map_counts(r->opts, rec));
 	lt_jw_end(w);
 	lt_jw_end(w);
 }
@@ -420,4 +516,5 @@ const struct lt_report_ops lt_report_sarif_ops = {
 	.leak = sarif_leak,
 	.leak_end = sarif_leak_end,
 	.end = sarif_end,
+	.mapping = sarif_mapping,
 };

@@ -208,7 +208,8 @@ static void text_leak_end(struct lt_report *r, const struct lt_loss_record *rec)
 {
 	say(r, "\n");
 	if (r->opts->gen_suppressions)
-		lt_supp_write_text(r->out, r->snap, r->src, r->opts->num_callers, rec);
+		lt_supp_write_text(r->out, r->snap, r->src, r->opts->num_callers, rec->stack_id,
+				   rec->kind);
 }
 
 /* "N bytes in M blocks", with valgrind's deltas after a first report. */
@@ -262,6 +263,9 @@ static void error_summary(struct lt_report *r)
 	for (size_t i = 0; i < rs->count; i++)
 		suppressed += rs->recs[i].suppressed && r->leak_check == LT_LEAK_CHECK_FULL &&
 			      (r->opts->errors_for_leak_kinds & lt_kind_bit(rs->recs[i].kind));
+	for (size_t i = 0; i < rs->nmaps; i++)
+		suppressed += rs->maps[i].suppressed && r->leak_check == LT_LEAK_CHECK_FULL &&
+			      (r->opts->errors_for_leak_kinds & lt_kind_bit(rs->maps[i].kind));
 	say(r, "ERROR SUMMARY: %s errors from %s contexts (suppressed: %s from %s)\n",
 	    lt_fmt_commas(r->errors, a), lt_fmt_commas(r->errors, b),
 	    lt_fmt_commas(suppressed, c), lt_fmt_commas(suppressed, d));
@@ -316,8 +320,10 @@ static void text_mapping(struct lt_report *r, const struct lt_map_record *rec, s
 
 static void text_mapping_end(struct lt_report *r, const struct lt_map_record *rec)
 {
-	(void)rec;
 	say(r, "\n");
+	if (r->opts->gen_suppressions)
+		lt_supp_write_text(r->out, r->snap, r->src, r->opts->num_callers, rec->stack_id,
+				   rec->kind);
 }
 
 static void map_line(struct lt_report *r, const char *label, uint64_t bytes, uint64_t count)
@@ -349,6 +355,7 @@ static void mapping_summary(struct lt_report *r)
 			 rs->map_kind_count[LT_KIND_POSSIBLE]);
 		map_line(r, "still reachable", rs->map_kind_bytes[LT_KIND_REACHABLE],
 			 rs->map_kind_count[LT_KIND_REACHABLE]);
+		map_line(r, "suppressed", rs->map_suppressed_bytes, rs->map_suppressed_count);
 	}
 	if (unclassified)
 		map_line(r, "not classified", rs->map_kind_bytes[LT_KIND_UNCLASSIFIED], unclassified);

@@ -217,10 +217,12 @@ static void xml_leak_end(struct lt_report *r, const struct lt_loss_record *rec)
 	bool gen = r->opts->gen_suppressions != 0;
 	lt_ob_puts(r->out, "  </stack>\n");
 	if (gen)
-		lt_supp_write_xml(r->out, r->snap, r->src, r->opts->num_callers, rec);
+		lt_supp_write_xml(r->out, r->snap, r->src, r->opts->num_callers, rec->stack_id,
+				  rec->kind);
 	lt_ob_puts(r->out, "</error>\n\n");
 	if (gen)
-		lt_supp_write_xml(r->out, r->snap, r->src, r->opts->num_callers, rec);
+		lt_supp_write_xml(r->out, r->snap, r->src, r->opts->num_callers, rec->stack_id,
+				  rec->kind);
 }
 
 /* A mapping record: an error whose kind is the mapping's type
@@ -257,8 +259,15 @@ static void xml_mapping(struct lt_report *r, const struct lt_map_record *rec, si
 
 static void xml_mapping_end(struct lt_report *r, const struct lt_map_record *rec)
 {
-	(void)rec;
-	lt_ob_puts(r->out, "  </stack>\n</error>\n\n");
+	bool gen = r->opts->gen_suppressions != 0;
+	lt_ob_puts(r->out, "  </stack>\n");
+	if (gen)
+		lt_supp_write_xml(r->out, r->snap, r->src, r->opts->num_callers, rec->stack_id,
+				  rec->kind);
+	lt_ob_puts(r->out, "</error>\n\n");
+	if (gen)
+		lt_supp_write_xml(r->out, r->snap, r->src, r->opts->num_callers, rec->stack_id,
+				  rec->kind);
 }
 
 /* The suppressions used, how often, in valgrind's order. */

@@ -504,45 +504,95 @@ bool lt_supp_matches(const struct lt_supp *s, unsigned kind,
 	return matches_upto(s, s->nlocs, kind, frames, n);
 }
 
+/* The first suppression of set, in its search order, that matches a
+ * record of this stack and kind; moved to the front as valgrind moves it.
+ * *failed is set when out of memory. */
+static struct lt_supp *find_match(struct lt_supp_set *set, const struct lt_snapshot *snap,
+				  const struct lt_frame_source *src, unsigned num_callers,
+				  uint32_t stack_id, unsigned kind, struct frames *fr,
+				  bool *failed)
+{
+	if (!lt_kind_bit(kind))
+		return NULL;
+	if (stack_frames(snap, src, num_callers, stack_id, fr)) {
+		*failed = true;
+		return NULL;
+	}
+	for (size_t k = 0; k < set->count; k++) {
+		struct lt_supp *s = set->order[k];
+		size_t nlocs = s->nlocs < num_callers ? s->nlocs : num_callers;
+		if (!matches_upto(s, nlocs, kind, fr->f, fr->n))
+			continue;
+		memmove(set->order + 1, set->order, k * sizeof(*set->order));
+		set->order[0] = s;
+		return s;
+	}
+	return NULL;
+}
+
+/* Mapping records are matched as loss records are: valgrind has no leak
+ * kind of its own for mappings, and a mapping record's stack starts at
+ * mmap (or mremap), so a block written for it (the one --gen-suppressions
+ * writes) names that function and cannot take a heap record by mistake.
+ * Their use counts in "blocks" are mappings. */
+static long apply_to_mappings(struct lt_supp_set *set, const struct lt_snapshot *snap,
+			      const struct lt_frame_source *src, unsigned num_callers,
+			      struct lt_records *rs, struct frames *fr)
+{
+	bool failed = false;
+	long suppressed = 0;
+	for (size_t i = 0; i < rs->nmaps; i++) {
+		struct lt_map_record *m = &rs->maps[i];
+		struct lt_supp *s = find_match(set, snap, src, num_callers, m->stack_id,
+					       m->kind, fr, &failed);
+		if (failed)
+			return -1;
+		if (!s)
+			continue;
+		m->suppressed = true;
+		m->supp_name = s->name;
+		s->count++;
+		s->bytes += m->bytes + m->indirect_bytes;
+		s->blocks += m->count;
+		rs->map_kind_bytes[m->kind] -= m->bytes;
+		rs->map_kind_count[m->kind] -= m->count;
+		rs->map_suppressed_bytes += m->bytes;
+		rs->map_suppressed_count += m->count;
+		suppressed++;
+	}
+	return suppressed;
+}
+
 long lt_supp_apply(struct lt_supp_set *set, const struct lt_snapshot *snap,
 		   const struct lt_frame_source *src, unsigned num_callers,
 		   struct lt_records *rs)
 {
 	struct frames fr = { 0 };
+	bool failed = false;
 	long suppressed = 0;
 	rs->supps = set;
 	if (!set->count)
 		return 0;
-	for (size_t i = 0; i < rs->count; i++) {
+	for (size_t i = 0; i < rs->count && !failed; i++) {
 		struct lt_loss_record *rec = &rs->recs[i];
-		if (!lt_kind_bit(rec->kind))
+		struct lt_supp *s = find_match(set, snap, src, num_callers, rec->stack_id,
+					       rec->kind, &fr, &failed);
+		if (!s)
 			continue;
-		if (stack_frames(snap, src, num_callers, rec->stack_id, &fr)) {
-			free(fr.f);
-			return -1;
-		}
-		for (size_t k = 0; k < set->count; k++) {
-			struct lt_supp *s = set->order[k];
-			size_t nlocs = s->nlocs < num_callers ? s->nlocs : num_callers;
-			if (!matches_upto(s, nlocs, rec->kind, fr.f, fr.n))
-				continue;
-			rec->suppressed = true;
-			rec->supp_name = s->name;
-			s->count++;
-			s->bytes += rec->bytes + rec->indirect_bytes;
-			s->blocks += rec->blocks;
-			rs->kind_bytes[rec->kind] -= rec->bytes;
-			rs->kind_blocks[rec->kind] -= rec->blocks;
-			rs->suppressed_bytes += rec->bytes;
-			rs->suppressed_blocks += rec->blocks;
-			memmove(set->order + 1, set->order, k * sizeof(*set->order));
-			set->order[0] = s;
-			suppressed++;
-			break;
-		}
+		rec->suppressed = true;
+		rec->supp_name = s->name;
+		s->count++;
+		s->bytes += rec->bytes + rec->indirect_bytes;
+		s->blocks += rec->blocks;
+		rs->kind_bytes[rec->kind] -= rec->bytes;
+		rs->kind_blocks[rec->kind] -= rec->blocks;
+		rs->suppressed_bytes += rec->bytes;
+		rs->suppressed_blocks += rec->blocks;
+		suppressed++;
 	}
+	long maps = failed ? -1 : apply_to_mappings(set, snap, src, num_callers, rs, &fr);
 	free(fr.f);
-	return suppressed;
+	return maps < 0 ? -1 : suppressed + maps;
 }
 
 /* ---- --gen-suppressions ---- */
@@ -620,11 +670,11 @@ static void put_text(struct lt_outbuf *out, const struct gen *g, unsigned kind)
 
 static bool gen_lines(struct gen *g, const struct lt_snapshot *snap,
 		      const struct lt_frame_source *src, unsigned num_callers,
-		      const struct lt_loss_record *rec)
+		      uint32_t stack_id, unsigned kind)
 {
-	if (!lt_kind_bit(rec->kind))
+	if (!lt_kind_bit(kind))
 		return false;     /* no verdict, no Memcheck kind to suppress */
-	lt_report_walk_stack(snap, src, num_callers, rec->stack_id, gen_frame, g);
+	lt_report_walk_stack(snap, src, num_callers, stack_id, gen_frame, g);
 	if (g->failed) {
 		gen_free(g);
 		return false;
@@ -634,12 +684,12 @@ static bool gen_lines(struct gen *g, const struct lt_snapshot *snap,
 
 void lt_supp_write_text(struct lt_outbuf *out, const struct lt_snapshot *snap,
 			const struct lt_frame_source *src, unsigned num_callers,
-			const struct lt_loss_record *rec)
+			uint32_t stack_id, unsigned kind)
 {
 	struct gen g = { 0 };
-	if (!gen_lines(&g, snap, src, num_callers, rec))
+	if (!gen_lines(&g, snap, src, num_callers, stack_id, kind))
 		return;
-	put_text(out, &g, rec->kind);
+	put_text(out, &g, kind);
 	gen_free(&g);
 }
 
@@ -661,16 +711,16 @@ static void put_xml_text(struct lt_outbuf *out, const char *s)
 
 void lt_supp_write_xml(struct lt_outbuf *out, const struct lt_snapshot *snap,
 		       const struct lt_frame_source *src, unsigned num_callers,
-		       const struct lt_loss_record *rec)
+		       uint32_t stack_id, unsigned kind)
 {
 	struct gen g = { 0 };
-	if (!gen_lines(&g, snap, src, num_callers, rec))
+	if (!gen_lines(&g, snap, src, num_callers, stack_id, kind))
 		return;
 	lt_ob_puts(out, "  <suppression>\n");
 	lt_ob_puts(out, "    <sname>insert_a_suppression_name_here</sname>\n");
 	lt_ob_puts(out, "    <skind>Memcheck:Leak</skind>\n");
 	lt_ob_puts(out, "    <skaux>match-leak-kinds: ");
-	lt_ob_puts(out, kind_word(rec->kind));
+	lt_ob_puts(out, kind_word(kind));
 	lt_ob_puts(out, "</skaux>\n");
 	for (size_t i = 0; i < g.n; i++) {
 		bool fun = g.lines[i].fun;
@@ -679,7 +729,7 @@ void lt_supp_write_xml(struct lt_outbuf *out, const struct lt_snapshot *snap,
 		lt_ob_puts(out, fun ? "</fun> </sframe>\n" : "</obj> </sframe>\n");
 	}
 	lt_ob_puts(out, "    <rawtext>\n<![CDATA[\n");
-	put_text(out, &g, rec->kind);
+	put_text(out, &g, kind);
 	lt_ob_puts(out, "]]>\n    </rawtext>\n  </suppression>\n");
 	gen_free(&g);
 }

@@ -93,8 +93,11 @@ bool lt_supp_matches(const struct lt_supp *s, unsigned kind,
 /* Marks the records of rs that a suppression of set matches (every
  * record, shown or not, as valgrind does), moves their blocks from
  * kind_bytes/kind_blocks to suppressed_bytes/suppressed_blocks, counts
- * each suppression's use, and makes rs->supps point at set. Returns the
- * number of records suppressed, or -1 when out of memory. */
+ * each suppression's use, and makes rs->supps point at set. Mapping
+ * records are matched the same way, on their stack (which starts at mmap
+ * or mremap) and kind, their mappings moved from map_kind_* to
+ * map_suppressed_*. Returns the number of records (loss and mapping)
+ * suppressed, or -1 when out of memory. */
 long lt_supp_apply(struct lt_supp_set *set, const struct lt_snapshot *snap,
 		   const struct lt_frame_source *src, unsigned num_callers,
 		   struct lt_records *rs);
@@ -105,14 +108,15 @@ int lt_supp_check(const struct lt_options *opts, char *err, size_t errlen);
 
 /* ---- --gen-suppressions ---- */
 
-/* valgrind's suppression for rec, as text ("{" ... "}\n") or as the
- * <suppression> element of valgrind's XML, indented for inside <error>. */
+/* valgrind's suppression for a record (loss or mapping record) of this
+ * stack and kind, as text ("{" ... "}\n") or as the <suppression> element
+ * of valgrind's XML, indented for inside <error>. */
 void lt_supp_write_text(struct lt_outbuf *out, const struct lt_snapshot *snap,
 			const struct lt_frame_source *src, unsigned num_callers,
-			const struct lt_loss_record *rec);
+			uint32_t stack_id, unsigned kind);
 void lt_supp_write_xml(struct lt_outbuf *out, const struct lt_snapshot *snap,
 		       const struct lt_frame_source *src, unsigned num_callers,
-		       const struct lt_loss_record *rec);
+		       uint32_t stack_id, unsigned kind);
 
 /* ---- used by the parsers (suppress_valgrind.c, suppress_lsan.c) ---- */
 

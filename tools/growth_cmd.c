@@ -4,7 +4,10 @@
  * allocation site (the symbolized stack, whatever the kind), so a site
  * whose blocks are all still reachable but keep growing shows too: a leak
  * that valgrind and LeakSanitizer, which only look for lost blocks, cannot
- * see. Context: the leaktrace command (offline). */
+ * see. The program's own mappings (the report's mapping records) are
+ * sites too, marked by their type ("[private anonymous mapping] ..."),
+ * never merged with a heap site of the same stack; their "blocks" are
+ * mappings. Context: the leaktrace command (offline). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
@@ -69,14 +72,33 @@ static bool get_u64(const struct lt_json_doc *doc, const struct lt_json_node *ob
 	return n && lt_json_u64(n, out);
 }
 
-/* The site's key: its frames, the way a person reads them. */
-static char *site_key(const struct lt_json_doc *doc, const struct lt_json_node *stack)
+/* The words of a mapping type id of the JSON report ("private-anonymous"
+ * -> "private anonymous"); NULL for an id it does not have. */
+static const char *map_type_words(const char *id)
+{
+	static const char *const types[][2] = {
+		{ "private-anonymous", "private anonymous" }, { "shared-anonymous", "shared anonymous" },
+		{ "private-file", "private file-backed" }, { "shared-file", "shared file-backed" },
+	};
+	for (size_t i = 0; id && i < sizeof(types) / sizeof(types[0]); i++)
+		if (strcmp(id, types[i][0]) == 0)
+			return types[i][1];
+	return NULL;
+}
+
+/* The site's key: its frames, the way a person reads them, after the
+ * mark of a mapping site ("[shared file-backed mapping /path] "); mark is
+ * NULL for a heap site. */
+static char *site_key(const struct lt_json_doc *doc, const struct lt_json_node *stack,
+		      const char *mark, const char *path)
 {
 	char *key = NULL;
 	size_t len = 0;
 	FILE *m = open_memstream(&key, &len);
 	if (!m)
 		return NULL;
+	if (mark)
+		fprintf(m, "[%s mapping%s%s] ", mark, path ? " " : "", path ? path : "");
 	bool first = true;
 	for (const struct lt_json_node *f = lt_json_first(doc, stack); f; f = lt_json_next(doc, f)) {
 		const char *fn = lt_json_get_string(doc, f, "function");
@@ -115,6 +137,26 @@ static void merge_sites(struct report *r)
 	r->nsites = out;
 }
 
+/* A loss record, or a mapping record (mapping): its live bytes and
+ * blocks (mappings) at its site. A mapping record of a type this command
+ * does not know is passed over. */
+static void add_site(struct report *r, const struct lt_json_doc *doc,
+		     const struct lt_json_node *rec, bool mapping)
+{
+	struct site *s = &r->sites[r->nsites];
+	const char *kind = lt_json_get_string(doc, rec, "kind");
+	const char *mark = NULL;
+	if (mapping && !(mark = map_type_words(lt_json_get_string(doc, rec, "type"))))
+		return;
+	get_u64(doc, rec, "direct_bytes", &s->bytes);
+	get_u64(doc, rec, mapping ? "mappings" : "blocks", &s->blocks);
+	s->lost = kind && strstr(kind, "lost");
+	s->key = site_key(doc, lt_json_get(doc, rec, "stack"), mark,
+			  mapping ? lt_json_get_string(doc, rec, "path") : NULL);
+	if (s->key)
+		r->nsites++;
+}
+
 static int load_report(const char *path, struct report *r)
 {
 	char err[300];
@@ -151,23 +193,25 @@ static int load_report(const char *path, struct report *r)
 	for (int i = 0; i < 5; i++)
 		if (!r->has_memory || !get_u64(&doc, mem, mem_names[i], &r->mem[i]))
 			r->mem[i] = UINT64_MAX;
-	r->sites = calloc(records->count ? records->count : 1, sizeof(*r->sites));
+	const struct lt_json_node *maps = lt_json_get(&doc, top, "mappings");
+	const struct lt_json_node *map_records = maps && maps->type == LT_JSON_OBJECT
+						 ? lt_json_get(&doc, maps, "records") : NULL;
+	if (map_records && map_records->type != LT_JSON_ARRAY)
+		map_records = NULL;
+	size_t nrecs = records->count + (map_records ? map_records->count : 0);
+	r->sites = calloc(nrecs ? nrecs : 1, sizeof(*r->sites));
 	if (!r->sites) {
 		lt_json_free(&doc);
 		free(text);
 		return -1;
 	}
 	for (const struct lt_json_node *rec = lt_json_first(&doc, records); rec;
-	     rec = lt_json_next(&doc, rec)) {
-		struct site *s = &r->sites[r->nsites];
-		const char *kind = lt_json_get_string(&doc, rec, "kind");
-		get_u64(&doc, rec, "direct_bytes", &s->bytes);
-		get_u64(&doc, rec, "blocks", &s->blocks);
-		s->lost = kind && strstr(kind, "lost");
-		s->key = site_key(&doc, lt_json_get(&doc, rec, "stack"));
-		if (s->key)
-			r->nsites++;
-	}
+	     rec = lt_json_next(&doc, rec))
+		add_site(r, &doc, rec, false);
+	for (const struct lt_json_node *rec = map_records ? lt_json_first(&doc, map_records)
+							  : NULL;
+	     rec; rec = lt_json_next(&doc, rec))
+		add_site(r, &doc, rec, true);
 	lt_json_free(&doc);
 	free(text);
 	merge_sites(r);

@@ -837,6 +837,142 @@ static void test_baseline_broken_file(void **state)
 	free(diag);
 }
 
+/* ---- mapping records: fingerprints, baselines, SARIF ---- */
+
+/* lt_test_small's heap blocks and two mappings: a definitely lost private
+ * anonymous one of stack 1 (the stack of the definitely lost heap record)
+ * and a still reachable shared file one of stack 3. */
+static const struct test_mapping two_mappings[] = {
+	{ 0x7f0000100000, 4096, 1, LT_KIND_DEFINITE, LT_MAP_PRIVATE_ANON, 0, NULL },
+	{ 0x7f0000200000, 8192, 3, LT_KIND_REACHABLE, LT_MAP_SHARED_FILE, 0, "/data/a" },
+};
+
+static void load_with_mappings(void)
+{
+	struct test_snap s = lt_test_small;
+	s.with_mappings = true;
+	s.mappings = two_mappings;
+	s.nmappings = 2;
+	load(&s);
+	assert_int_equal(recs.nmaps, 2);
+	assert_int_equal(recs.maps[0].kind, LT_KIND_DEFINITE);
+}
+
+/* A mapping record's text has its type after the kind, so it never
+ * shares a fingerprint with the loss record of the same stack and kind. */
+static void test_mapping_fingerprint(void **state)
+{
+	struct lt_record_view v = { 0 };
+	size_t len;
+	load_with_mappings();
+	assert_int_equal(lt_map_record_view_get(&v, &snap, &lt_test_frames, 12, &recs.maps[0]), 0);
+	char *t = lt_map_fingerprint_text(&v, LT_KIND_DEFINITE, LT_MAP_PRIVATE_ANON, true, &len);
+	assert_string_equal(t,
+		"leaktrace fingerprint 1\n"
+		"kind definitely-lost\n"
+		"mapping private-anonymous\n"
+		"frame 6:malloc,0:,0:,0:,\n"
+		"frame 6:helper,6:leak.c,1:5,0:,\n"
+		"frame 4:main,6:leak.c,2:10,0:,\n");
+	assert_int_equal(len, strlen(t));
+	free(t);
+	t = lt_map_fingerprint_text(&v, LT_KIND_DEFINITE, LT_MAP_SHARED_FILE, false, &len);
+	assert_string_equal(t,
+		"leaktrace fuzzy fingerprint 1\n"
+		"kind definitely-lost\n"
+		"mapping shared-file\n"
+		"frame 6:malloc,0:,0:,0:,\n"
+		"frame 6:helper,6:leak.c,0:,0:,\n"
+		"frame 4:main,6:leak.c,0:,0:,\n");
+	free(t);
+	assert_int_equal(strlen(v.fingerprint), LT_FINGERPRINT_HEX);
+	assert_string_not_equal(v.fingerprint, FP3);
+	assert_string_not_equal(v.fuzzy_fingerprint, FZ3);
+	assert_int_equal(v.site, 1);
+	lt_record_view_free(&v);
+}
+
+/* A baseline that names the lost mapping record only: that record is
+ * known and no error, the heap record of the same stack stays new. */
+static void test_mapping_baseline(void **state)
+{
+	struct lt_record_view v = { 0 };
+	struct lt_baseline b;
+	char err[300], doc[512];
+	load_with_mappings();
+	assert_int_equal(lt_map_record_view_get(&v, &snap, &lt_test_frames, 12, &recs.maps[0]), 0);
+	snprintf(doc, sizeof(doc), "{\"format\": \"leaktrace-baseline\", \"fingerprint_version\": 1,"
+		 " \"records\": [{\"fingerprint\": \"%s\"}]}", v.fingerprint);
+	assert_int_equal(parse_baseline(doc, &b, err), 0);
+	assert_int_equal(lt_baseline_apply(&b, &snap, &lt_test_frames, 12, &recs), 1);
+	assert_true(recs.maps[0].baselined);
+	assert_false(recs.maps[1].baselined);
+	assert_false(recs.recs[2].baselined);
+	lt_baseline_free(&b);
+	recs.baseline = "base.json";
+	opts.show_leak_kinds = LT_KINDS_ALL;
+	assert_false(lt_report_map_counts(&opts, &recs.maps[0]));
+	const char *json = render(&lt_report_json_ops);
+	assert_non_null(strstr(json, "\"errors\": {\"count\": 2, \"baselined\": 1, \"suppressed\": 0}"));
+	const char *t = render(&lt_report_text_ops);
+	assert_non_null(strstr(t,
+		"==4242== leaktrace: 1 new mapping record (not in the baseline base.json):\n"
+		"==4242== \n"
+		"==4242== 8,192 bytes in 1 mappings (shared file-backed /data/a) are still reachable "
+		"in mapping record 2 of 2\n"));
+	assert_non_null(strstr(t,
+		"==4242== leaktrace: 1 mapping record in the baseline base.json (known, not counted as errors):\n"
+		"==4242== \n"
+		"==4242== 4,096 bytes in 1 mappings (private anonymous) are definitely lost in mapping record 1 of 2\n"));
+	assert_non_null(strstr(t, "ERROR SUMMARY: 2 errors from 2 contexts"));
+
+	/* The whole JSON report as a baseline: every record, heap and
+	 * mapping, is known. */
+	recs.baseline = NULL;
+	char *report = strdup(render(&lt_report_json_ops));
+	assert_int_equal(parse_baseline(report, &b, err), 0);
+	assert_int_equal(b.count, 6);
+	assert_int_equal(lt_baseline_apply(&b, &snap, &lt_test_frames, 12, &recs), 6);
+	lt_baseline_free(&b);
+	free(report);
+
+	/* write_baseline: the mapping record of an error kind, with its
+	 * type; the still reachable one left out. */
+	char *out = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&out, &size);
+	assert_int_equal(lt_baseline_write(f, &snap, &lt_test_frames, &opts, &recs), 0);
+	fclose(f);
+	char want[256];
+	snprintf(want, sizeof(want), "{\"fingerprint\": \"%s\", \"fuzzy_fingerprint\": \"%s\", "
+		 "\"kind\": \"definitely-lost\", \"mapping\": \"private-anonymous\", "
+		 "\"site\": \"helper (leak.c:5)\"}", v.fingerprint, v.fuzzy_fingerprint);
+	assert_non_null(strstr(out, want));
+	assert_null(strstr(out, "shared-file"));
+	free(out);
+	lt_record_view_free(&v);
+}
+
+/* SARIF: the mapping records shown are results under their type's rule,
+ * which comes after the five kind rules. */
+static void test_mapping_sarif(void **state)
+{
+	load_with_mappings();
+	opts.show_leak_kinds = LT_KINDS_DEFINITE;
+	const char *s = render(&lt_report_sarif_ops);
+	assert_non_null(strstr(s, "\"id\": \"leaktrace/mapping-shared-file\""));
+	assert_non_null(strstr(s,
+		"\"ruleId\": \"leaktrace/mapping-private-anonymous\",\n"
+		"          \"ruleIndex\": 5,\n"
+		"          \"level\": \"error\",\n"
+		"          \"message\": {\"text\": \"4,096 bytes in 1 mappings (private anonymous) are "
+		"definitely lost in mapping record 1 of 2\"},"));
+	/* Not shown (still reachable): no result. */
+	assert_null(strstr(s, "\"ruleId\": \"leaktrace/mapping-shared-file\""));
+	assert_non_null(strstr(s, "\"mappingRecord\": 1"));
+	assert_null(strstr(s, "\"mappingRecord\": 2"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -848,6 +984,9 @@ int main(void)
 		cmocka_unit_test(test_baseline_errors),
 		cmocka_unit_test_setup_teardown(test_baseline_fuzz, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_baseline_all_known, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mapping_fingerprint, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mapping_baseline, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mapping_sarif, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_baseline_new_first, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_baseline_moved_lines, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_baseline_write, setup, teardown),

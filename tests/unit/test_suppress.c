@@ -375,7 +375,8 @@ static void test_our_wrappers(void **state)
 	size_t size = 0;
 	FILE *out = open_memstream(&text, &size);
 	lt_ob_init(ob, out);
-	lt_supp_write_text(ob, &snap, &lt_test_frames, opts.num_callers, &recs.recs[0]);
+	lt_supp_write_text(ob, &snap, &lt_test_frames, opts.num_callers, recs.recs[0].stack_id,
+			   recs.recs[0].kind);
 	lt_ob_flush(ob);
 	fclose(out);
 	free(ob);
@@ -489,6 +490,68 @@ static void test_apply(void **state)
 	assert_string_equal(set.order[2]->name, "unused");
 	assert_true(set.order[2]->count == 0);
 	assert_ptr_equal(recs.supps, &set);
+}
+
+/* Mapping records are matched as loss records: "the list" (malloc,
+ * helper; any kind) takes the definite heap record of stack 1 and the
+ * definite mapping of the same stack; "anything from main" (indirect,
+ * reachable) takes the reachable mapping of stack 2 (it has main), not
+ * the possible mapping of stack 3 (no main). */
+static const struct test_mapping supp_mappings[] = {
+	{ 0x7f0000100000, 4096, 1, LT_KIND_DEFINITE, LT_MAP_PRIVATE_ANON, 0, NULL },
+	{ 0x7f0000200000, 8192, 2, LT_KIND_REACHABLE, LT_MAP_SHARED_ANON, 0, NULL },
+	{ 0x7f0000300000, 16384, 3, LT_KIND_POSSIBLE, LT_MAP_PRIVATE_FILE, 0, "/f" },
+};
+
+static void test_apply_mappings(void **state)
+{
+	struct test_snap ts = lt_test_small;
+	ts.with_mappings = true;
+	ts.mappings = supp_mappings;
+	ts.nmappings = 3;
+	tw_snapshot(&w, &ts);
+	if (lt_snapshot_parse(w.buf, w.len, &snap, err, sizeof(err)))
+		fail_msg("parse: %s", err);
+	if (parse("s.supp", two_supps))
+		fail_msg("supp: %s", err);
+	assert_int_equal(lt_records_build(&snap, opts.num_callers, &recs), 0);
+	assert_int_equal(recs.nmaps, 3);
+	/* 2 loss records and 2 mapping records. */
+	assert_int_equal(lt_supp_apply(&set, &snap, &lt_test_frames, opts.num_callers, &recs), 4);
+	assert_true(recs.maps[0].suppressed);      /* 4,096 definite, stack 1 */
+	assert_string_equal(recs.maps[0].supp_name, "the list");
+	assert_true(recs.maps[1].suppressed);      /* 8,192 reachable, stack 2 */
+	assert_string_equal(recs.maps[1].supp_name, "anything from main");
+	assert_false(recs.maps[2].suppressed);     /* 16,384 possible, stack 3 */
+	/* Mappings move from their kind to "suppressed"; types stay. */
+	assert_true(recs.map_suppressed_bytes == 4096 + 8192);
+	assert_true(recs.map_suppressed_count == 2);
+	assert_true(recs.map_kind_bytes[LT_KIND_DEFINITE] == 0);
+	assert_true(recs.map_kind_count[LT_KIND_REACHABLE] == 0);
+	assert_true(recs.map_kind_bytes[LT_KIND_POSSIBLE] == 16384);
+	assert_true(recs.map_type_bytes[LT_MAP_PRIVATE_ANON] == 4096);
+	/* The heap's figures are what they were without mappings. */
+	assert_true(recs.suppressed_bytes == 64 + 1056 && recs.suppressed_blocks == 4);
+	/* Uses: the mapping counted in the suppression's "blocks". */
+	const struct lt_supp *list = NULL;
+	for (size_t i = 0; i < set.count; i++)
+		if (!strcmp(set.order[i]->name, "the list"))
+			list = set.order[i];
+	assert_non_null(list);
+	assert_true(list->count == 2 && list->bytes == 1120 + 4096 && list->blocks == 2 + 1);
+
+	opts.show_leak_kinds = LT_KINDS_ALL;
+	render(text_ops);
+	assert_null(strstr(text, "mappings (private anonymous)"));
+	assert_null(strstr(text, "mappings (shared anonymous)"));
+	assert_non_null(strstr(text, P "16,384 bytes in 1 mappings (private file-backed /f) are "
+				     "possibly lost in mapping record 3 of 3\n"));
+	assert_non_null(strstr(text,
+		P "    still reachable: 0 bytes in 0 mappings\n"
+		P "         suppressed: 12,288 bytes in 2 mappings\n"));
+	/* Suppressed errors: the definite heap record and the definite
+	 * mapping; errors: the possible heap record and mapping. */
+	assert_non_null(strstr(text, P "ERROR SUMMARY: 2 errors from 2 contexts (suppressed: 2 from 2)\n"));
 }
 
 /* num_callers cuts the suppression's lines as it cuts the stack. */
@@ -709,7 +772,8 @@ static void test_gen_round_trip(void **state)
 	lt_ob_init(ob, out);
 	for (size_t i = 0; i < recs.count; i++)
 		if (i != 1)   /* all but the indirect record */
-			lt_supp_write_text(ob, &snap, &lt_test_frames, opts.num_callers, &recs.recs[i]);
+			lt_supp_write_text(ob, &snap, &lt_test_frames, opts.num_callers,
+					   recs.recs[i].stack_id, recs.recs[i].kind);
 	lt_ob_flush(ob);
 	fclose(out);
 	free(ob);
@@ -738,6 +802,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_our_wrappers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lsan_matching, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apply, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_apply_mappings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apply_num_callers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_text_report, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_verbose, setup, teardown),
