@@ -355,7 +355,8 @@ int lt_baseline_write(FILE *out, const struct lt_snapshot *snap,
 		goto out;
 	for (size_t i = 0; i < rs->count; i++) {
 		const struct lt_loss_record *rec = &rs->recs[i];
-		if (!(opts->errors_for_leak_kinds & lt_kind_bit(rec->kind)))
+		/* A suppressed record is no leak anyone needs to know about. */
+		if (!(opts->errors_for_leak_kinds & lt_kind_bit(rec->kind)) || rec->suppressed)
 			continue;
 		if (lt_record_view_get(&v, snap, src, opts->num_callers, rec) != 0)
 			goto out;
