@@ -272,6 +272,32 @@ static void put_frame(struct lt_json_writer *w, const struct lt_shown_frame *s)
 	lt_jw_end(w);
 }
 
+/* A record's bytes: in all, then split into direct and indirect. */
+static void put_bytes(struct lt_json_writer *w, uint64_t direct, uint64_t indirect)
+{
+	lt_jw_ku64(w, "bytes", direct + indirect);
+	lt_jw_ku64(w, "direct_bytes", direct);
+	lt_jw_ku64(w, "indirect_bytes", indirect);
+}
+
+/* What every record ends with: the keys that identify it across reports
+ * (fingerprints, allocation site) and its stack. */
+static void put_identity_and_stack(struct lt_json_writer *w, const struct lt_record_view *v)
+{
+	lt_jw_kstring(w, "fingerprint", v->fingerprint);
+	lt_jw_kstring(w, "fuzzy_fingerprint", v->fuzzy_fingerprint);
+	lt_jw_key(w, "site");
+	if (v->site == LT_NO_SITE)
+		lt_jw_null(w);
+	else
+		lt_jw_u64(w, v->site);
+	lt_jw_key(w, "stack");
+	lt_jw_array(w);
+	for (size_t i = 0; i < v->count; i++)
+		put_frame(w, &v->frames[i]);
+	lt_jw_end(w);
+}
+
 static void json_leak(struct lt_report *r, const struct lt_loss_record *rec, size_t number)
 {
 	struct json_state *st = r->priv;
@@ -289,9 +315,7 @@ static void json_leak(struct lt_report *r, const struct lt_loss_record *rec, siz
 	lt_jw_object(w);
 	lt_jw_ku64(w, "index", number);
 	lt_jw_kstring(w, "kind", lt_kind_id(rec->kind));
-	lt_jw_ku64(w, "bytes", rec->bytes + rec->indirect_bytes);
-	lt_jw_ku64(w, "direct_bytes", rec->bytes);
-	lt_jw_ku64(w, "indirect_bytes", rec->indirect_bytes);
+	put_bytes(w, rec->bytes, rec->indirect_bytes);
 	lt_jw_ku64(w, "blocks", rec->blocks);
 	lt_jw_ku64(w, "indirect_blocks", rec->indirect_blocks);
 	lt_jw_kbool(w, "shown", lt_report_shows(r->opts, rec));
@@ -305,24 +329,11 @@ static void json_leak(struct lt_report *r, const struct lt_loss_record *rec, siz
 	if (r->records->has_previous) {
 		lt_jw_key(w, "previous");
 		lt_jw_object(w);
-		lt_jw_ku64(w, "bytes", rec->old_bytes + rec->old_indirect_bytes);
-		lt_jw_ku64(w, "direct_bytes", rec->old_bytes);
-		lt_jw_ku64(w, "indirect_bytes", rec->old_indirect_bytes);
+		put_bytes(w, rec->old_bytes, rec->old_indirect_bytes);
 		lt_jw_ku64(w, "blocks", rec->old_blocks);
 		lt_jw_end(w);
 	}
-	lt_jw_kstring(w, "fingerprint", v->fingerprint);
-	lt_jw_kstring(w, "fuzzy_fingerprint", v->fuzzy_fingerprint);
-	lt_jw_key(w, "site");
-	if (v->site == LT_NO_SITE)
-		lt_jw_null(w);
-	else
-		lt_jw_u64(w, v->site);
-	lt_jw_key(w, "stack");
-	lt_jw_array(w);
-	for (size_t i = 0; i < v->count; i++)
-		put_frame(w, &v->frames[i]);
-	lt_jw_end(w);
+	put_identity_and_stack(w, v);
 	lt_jw_end(w);
 }
 
@@ -396,9 +407,7 @@ static void json_mapping(struct lt_report *r, const struct lt_map_record *rec, s
 	lt_jw_kstring(w, "kind", lt_kind_id(rec->kind));
 	lt_jw_kstring(w, "type", lt_map_type_id(rec->type));
 	lt_jw_kstring(w, "path", rec->path[0] ? rec->path : NULL);
-	lt_jw_ku64(w, "bytes", rec->bytes + rec->indirect_bytes);
-	lt_jw_ku64(w, "direct_bytes", rec->bytes);
-	lt_jw_ku64(w, "indirect_bytes", rec->indirect_bytes);
+	put_bytes(w, rec->bytes, rec->indirect_bytes);
 	lt_jw_ku64(w, "mappings", rec->count);
 	lt_jw_ku64(w, "indirect_mappings", rec->indirect_count);
 	lt_jw_kbool(w, "shown", lt_report_map_shows(r->opts, rec));
@@ -406,18 +415,7 @@ static void json_mapping(struct lt_report *r, const struct lt_map_record *rec, s
 	lt_jw_kbool(w, "suppressed", rec->suppressed);
 	lt_jw_kbool(w, "baselined", rec->baselined);
 	lt_jw_kstring(w, "message", sentence);
-	lt_jw_kstring(w, "fingerprint", v->fingerprint);
-	lt_jw_kstring(w, "fuzzy_fingerprint", v->fuzzy_fingerprint);
-	lt_jw_key(w, "site");
-	if (v->site == LT_NO_SITE)
-		lt_jw_null(w);
-	else
-		lt_jw_u64(w, v->site);
-	lt_jw_key(w, "stack");
-	lt_jw_array(w);
-	for (size_t i = 0; i < v->count; i++)
-		put_frame(w, &v->frames[i]);
-	lt_jw_end(w);
+	put_identity_and_stack(w, v);
 	lt_jw_end(w);
 }
 

@@ -427,6 +427,14 @@ static void put_result(struct lt_report *r, struct sarif_state *st, const char *
 	lt_jw_end(w);
 }
 
+/* A record's bytes in its properties: in all, then direct and indirect. */
+static void put_bytes(struct lt_json_writer *w, uint64_t direct, uint64_t indirect)
+{
+	lt_jw_ku64(w, "bytes", direct + indirect);
+	lt_jw_ku64(w, "directBytes", direct);
+	lt_jw_ku64(w, "indirectBytes", indirect);
+}
+
 static void sarif_leak(struct lt_report *r, const struct lt_loss_record *rec, size_t number)
 {
 	struct sarif_state *st = r->priv;
@@ -448,9 +456,7 @@ static void sarif_leak(struct lt_report *r, const struct lt_loss_record *rec, si
 	lt_jw_object(w);
 	lt_jw_ku64(w, "lossRecord", number);
 	lt_jw_kstring(w, "leakKind", lt_kind_id(rec->kind));
-	lt_jw_ku64(w, "bytes", rec->bytes + rec->indirect_bytes);
-	lt_jw_ku64(w, "directBytes", rec->bytes);
-	lt_jw_ku64(w, "indirectBytes", rec->indirect_bytes);
+	put_bytes(w, rec->bytes, rec->indirect_bytes);
 	lt_jw_ku64(w, "blocks", rec->blocks);
 	lt_jw_kbool(w, "countsAsError", lt_report_counts(r->opts, rec));
 	lt_jw_end(w);
@@ -481,9 +487,7 @@ static void sarif_mapping(struct lt_report *r, const struct lt_map_record *rec, 
 	lt_jw_kstring(w, "leakKind", lt_kind_id(rec->kind));
 	lt_jw_kstring(w, "mappingType", lt_map_type_id(rec->type));
 	lt_jw_kstring(w, "path", rec->path[0] ? rec->path : NULL);
-	lt_jw_ku64(w, "bytes", rec->bytes + rec->indirect_bytes);
-	lt_jw_ku64(w, "directBytes", rec->bytes);
-	lt_jw_ku64(w, "indirectBytes", rec->indirect_bytes);
+	put_bytes(w, rec->bytes, rec->indirect_bytes);
 	lt_jw_ku64(w, "mappings", rec->count);
 	lt_jw_kbool(w, "countsAsError", lt_report_map_counts(r->opts, rec));
 	lt_jw_end(w);

@@ -166,6 +166,23 @@ static const char *xml_kind(unsigned kind)
 	}
 }
 
+/* An <error>'s opening up to its <xwhat>: loss and mapping records alike. */
+static void open_error(struct lt_outbuf *out, size_t unique, const char *kind)
+{
+	lt_ob_printf(out, "<error>\n  <unique>0x%zx</unique>\n  <tid>1</tid>\n  <kind>%s</kind>\n",
+		     unique, kind);
+	lt_ob_puts(out, "  <xwhat>\n");
+}
+
+/* The figures for programs that end an <xwhat>, then the <stack> opens.
+ * No thousands separators inside the numbers meant for programs. */
+static void close_xwhat(struct lt_outbuf *out, uint64_t leaked, uint64_t blocks)
+{
+	lt_ob_printf(out, "    <leakedbytes>%llu</leakedbytes>\n", (unsigned long long)leaked);
+	lt_ob_printf(out, "    <leakedblocks>%llu</leakedblocks>\n", (unsigned long long)blocks);
+	lt_ob_puts(out, "  </xwhat>\n  <stack>\n");
+}
+
 static void xml_leak(struct lt_report *r, const struct lt_loss_record *rec, size_t number)
 {
 	struct lt_outbuf *out = r->out;
@@ -176,17 +193,12 @@ static void xml_leak(struct lt_report *r, const struct lt_loss_record *rec, size
 	lt_fmt_commas(number, num);
 	lt_fmt_commas(r->records->count, of);
 	/* valgrind numbers leak errors by loss record, shown or not. */
-	lt_ob_printf(out, "<error>\n  <unique>0x%zx</unique>\n  <tid>1</tid>\n  <kind>%s</kind>\n",
-		number - 1, xml_kind(rec->kind));
-	lt_ob_puts(out, "  <xwhat>\n");
+	open_error(out, number - 1, xml_kind(rec->kind));
 	/* valgrind's text, deltas included after a process's first report. */
 	lt_record_figures(r->records, rec, figures, sizeof(figures));
 	lt_ob_printf(out, "    <text>%s are %s in loss record %s of %s</text>\n", figures, words,
 		     num, of);
-	/* No thousands separators inside the numbers meant for programs. */
-	lt_ob_printf(out, "    <leakedbytes>%llu</leakedbytes>\n", (unsigned long long)leaked);
-	lt_ob_printf(out, "    <leakedblocks>%llu</leakedblocks>\n", (unsigned long long)rec->blocks);
-	lt_ob_puts(out, "  </xwhat>\n  <stack>\n");
+	close_xwhat(out, leaked, rec->blocks);
 }
 
 static void xml_frame(struct lt_report *r, uint64_t ip, const struct lt_frame *f, bool first)
@@ -212,17 +224,20 @@ static void xml_frame(struct lt_report *r, uint64_t ip, const struct lt_frame *f
 
 /* With --gen-suppressions valgrind 3.19 writes each record's suppression
  * twice: inside its <error>, and again after it. */
-static void xml_leak_end(struct lt_report *r, const struct lt_loss_record *rec)
+static void close_error(struct lt_report *r, uint32_t stack_id, unsigned kind)
 {
 	bool gen = r->opts->gen_suppressions != 0;
 	lt_ob_puts(r->out, "  </stack>\n");
 	if (gen)
-		lt_supp_write_xml(r->out, r->snap, r->src, r->opts->num_callers, rec->stack_id,
-				  rec->kind);
+		lt_supp_write_xml(r->out, r->snap, r->src, r->opts->num_callers, stack_id, kind);
 	lt_ob_puts(r->out, "</error>\n\n");
 	if (gen)
-		lt_supp_write_xml(r->out, r->snap, r->src, r->opts->num_callers, rec->stack_id,
-				  rec->kind);
+		lt_supp_write_xml(r->out, r->snap, r->src, r->opts->num_callers, stack_id, kind);
+}
+
+static void xml_leak_end(struct lt_report *r, const struct lt_loss_record *rec)
+{
+	close_error(r, rec->stack_id, rec->kind);
 }
 
 /* A mapping record: an error whose kind is the mapping's type
@@ -239,9 +254,8 @@ static void xml_mapping(struct lt_report *r, const struct lt_map_record *rec, si
 	lt_fmt_commas(rec->count, count);
 	lt_fmt_commas(number, num);
 	lt_fmt_commas(r->records->nmaps, of);
-	lt_ob_printf(out, "<error>\n  <unique>0x%zx</unique>\n  <tid>1</tid>\n  <kind>%s</kind>\n",
-		     r->records->count + number - 1, lt_map_type_xml_kind(rec->type));
-	lt_ob_puts(out, "  <xwhat>\n    <text>");
+	open_error(out, r->records->count + number - 1, lt_map_type_xml_kind(rec->type));
+	lt_ob_puts(out, "    <text>");
 	if (rec->indirect_bytes)
 		lt_ob_printf(out, "%s (%s direct, %s indirect) bytes", lt_fmt_commas(leaked, total),
 			     lt_fmt_commas(rec->bytes, direct),
@@ -252,22 +266,12 @@ static void xml_mapping(struct lt_report *r, const struct lt_map_record *rec, si
 		     rec->path[0] ? " " : "");
 	put_escaped(out, rec->path);
 	lt_ob_printf(out, ") are %s in mapping record %s of %s</text>\n", words, num, of);
-	lt_ob_printf(out, "    <leakedbytes>%llu</leakedbytes>\n", (unsigned long long)leaked);
-	lt_ob_printf(out, "    <leakedblocks>%llu</leakedblocks>\n", (unsigned long long)rec->count);
-	lt_ob_puts(out, "  </xwhat>\n  <stack>\n");
+	close_xwhat(out, leaked, rec->count);
 }
 
 static void xml_mapping_end(struct lt_report *r, const struct lt_map_record *rec)
 {
-	bool gen = r->opts->gen_suppressions != 0;
-	lt_ob_puts(r->out, "  </stack>\n");
-	if (gen)
-		lt_supp_write_xml(r->out, r->snap, r->src, r->opts->num_callers, rec->stack_id,
-				  rec->kind);
-	lt_ob_puts(r->out, "</error>\n\n");
-	if (gen)
-		lt_supp_write_xml(r->out, r->snap, r->src, r->opts->num_callers, rec->stack_id,
-				  rec->kind);
+	close_error(r, rec->stack_id, rec->kind);
 }
 
 /* The suppressions used, how often, in valgrind's order. */
