@@ -308,12 +308,34 @@ static int list_count32(struct parser *ps, uint32_t tag, size_t min_entry,
 	return 0;
 }
 
+/* ---- entries with a path: MODULES and MAPPINGS ----
+ * `entry` names the i-th entry in messages, e.g. "MODULES section: module". */
+
+static int entry_short(struct parser *ps, const struct cursor *c, const char *entry,
+		       size_t i, size_t need)
+{
+	if (need <= c->left)
+		return 0;
+	return fail(ps, "truncated: %s %zu needs %zu bytes, %zu left", entry, i, need, c->left);
+}
+
+/* Copies the entry's path and steps the cursor past the entry. */
+static int keep_path_and_step(struct parser *ps, struct cursor *c, const uint8_t *path,
+			      size_t path_len, size_t entry, char **copy)
+{
+	*copy = dup_text(path, path_len);
+	if (!*copy)
+		return fail(ps, "out of memory");
+	c->p += entry;
+	c->left -= entry;
+	return 0;
+}
+
 static int parse_module(struct parser *ps, struct cursor *c, size_t i,
 			struct lt_module *m)
 {
-	if (c->left < MODULE_FIXED_SIZE)
-		return fail(ps, "truncated: MODULES section: module %zu needs %u bytes, %zu left",
-			    i, MODULE_FIXED_SIZE, c->left);
+	if (entry_short(ps, c, "MODULES section: module", i, MODULE_FIXED_SIZE))
+		return -1;
 	const uint8_t *p = c->p;
 	m->bias = le64(p);
 	m->lo = le64(p + 8);
@@ -326,9 +348,8 @@ static int parse_module(struct parser *ps, struct cursor *c, size_t i,
 		return fail(ps, "MODULES section: module %zu: reserved field is not zero", i);
 	size_t body = (size_t)id_len + path_len;
 	size_t entry = MODULE_FIXED_SIZE + body + pad8(body);
-	if (entry > c->left)
-		return fail(ps, "truncated: MODULES section: module %zu needs %zu bytes, %zu left",
-			    i, entry, c->left);
+	if (entry_short(ps, c, "MODULES section: module", i, entry))
+		return -1;
 	const uint8_t *id = p + MODULE_FIXED_SIZE;
 	const uint8_t *path = id + id_len;
 	if (!all_zero(path + path_len, pad8(body)))
@@ -343,12 +364,7 @@ static int parse_module(struct parser *ps, struct cursor *c, size_t i,
 		return fail(ps, "MODULES section: module %zu: path contains a NUL byte", i);
 	m->build_id = id_len ? id : NULL;
 	m->build_id_len = id_len;
-	m->path = dup_text(path, path_len);
-	if (!m->path)
-		return fail(ps, "out of memory");
-	c->p += entry;
-	c->left -= entry;
-	return 0;
+	return keep_path_and_step(ps, c, path, path_len, entry, &m->path);
 }
 
 static int parse_modules(struct parser *ps, struct lt_snapshot *snap)
@@ -573,9 +589,8 @@ static int parse_mapping(struct parser *ps, struct lt_snapshot *snap, struct cur
 			 size_t i, size_t count)
 {
 	struct lt_mapping_entry *m = &snap->mappings[i];
-	if (c->left < MAPPING_FIXED_SIZE)
-		return fail(ps, "truncated: MAPPINGS section: mapping %zu needs %u bytes, %zu left",
-			    i, MAPPING_FIXED_SIZE, c->left);
+	if (entry_short(ps, c, "MAPPINGS section: mapping", i, MAPPING_FIXED_SIZE))
+		return -1;
 	const uint8_t *p = c->p;
 	m->addr = le64(p);
 	m->size = le64(p + 8);
@@ -587,9 +602,8 @@ static int parse_mapping(struct parser *ps, struct lt_snapshot *snap, struct cur
 	if (check_mapping(ps, snap, i, count, p, m))
 		return -1;
 	size_t entry = MAPPING_FIXED_SIZE + path_len + pad8(path_len);
-	if (entry > c->left)
-		return fail(ps, "truncated: MAPPINGS section: mapping %zu needs %zu bytes, %zu left",
-			    i, entry, c->left);
+	if (entry_short(ps, c, "MAPPINGS section: mapping", i, entry))
+		return -1;
 	const uint8_t *path = p + MAPPING_FIXED_SIZE;
 	if (!all_zero(path + path_len, pad8(path_len)))
 		return fail(ps, "MAPPINGS section: mapping %zu: padding is not zero", i);
@@ -598,12 +612,7 @@ static int parse_mapping(struct parser *ps, struct lt_snapshot *snap, struct cur
 	bool file = m->type == LT_MAP_PRIVATE_FILE || m->type == LT_MAP_SHARED_FILE;
 	if (path_len && !file)
 		return fail(ps, "MAPPINGS section: mapping %zu: an anonymous mapping has a path", i);
-	m->path = dup_text(path, path_len);
-	if (!m->path)
-		return fail(ps, "out of memory");
-	c->p += entry;
-	c->left -= entry;
-	return 0;
+	return keep_path_and_step(ps, c, path, path_len, entry, &m->path);
 }
 
 static int parse_mappings(struct parser *ps, struct lt_snapshot *snap)
