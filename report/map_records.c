@@ -53,14 +53,10 @@ static int cmp_by_key(const void *pa, const void *pb)
 static int cmp_map_records(const void *pa, const void *pb)
 {
 	const struct lt_map_record *a = pa, *b = pb;
-	uint64_t ta = a->bytes + a->indirect_bytes, tb = b->bytes + b->indirect_bytes;
-	if (ta != tb)
-		return ta < tb ? -1 : 1;
-	unsigned ka = lt_kind_rank(a->kind), kb = lt_kind_rank(b->kind);
-	if (ka != kb)
-		return ka < kb ? -1 : 1;
-	if (a->count != b->count)
-		return a->count < b->count ? -1 : 1;
+	int order = lt_cmp_record_figures(a->bytes + a->indirect_bytes, a->kind, a->count,
+					  b->bytes + b->indirect_bytes, b->kind, b->count);
+	if (order)
+		return order;
 	if (a->stack_id != b->stack_id)
 		return a->stack_id < b->stack_id ? -1 : 1;
 	if (a->type != b->type)

@@ -122,17 +122,29 @@ static uint32_t find_root(const struct lt_snapshot *snap, uint32_t *root,
 	return result;
 }
 
+static int cmp_u64(uint64_t a, uint64_t b)
+{
+	return (a > b) - (a < b);
+}
+
+int lt_cmp_record_figures(uint64_t total_a, unsigned kind_a, uint64_t count_a,
+			  uint64_t total_b, unsigned kind_b, uint64_t count_b)
+{
+	if (total_a != total_b)
+		return cmp_u64(total_a, total_b);
+	unsigned rank_a = lt_kind_rank(kind_a), rank_b = lt_kind_rank(kind_b);
+	if (rank_a != rank_b)
+		return cmp_u64(rank_a, rank_b);
+	return cmp_u64(count_a, count_b);
+}
+
 static int cmp_records(const void *pa, const void *pb)
 {
 	const struct lt_loss_record *a = pa, *b = pb;
-	uint64_t ta = a->bytes + a->indirect_bytes, tb = b->bytes + b->indirect_bytes;
-	if (ta != tb)
-		return ta < tb ? -1 : 1;
-	unsigned ka = lt_kind_rank(a->kind), kb = lt_kind_rank(b->kind);
-	if (ka != kb)
-		return ka < kb ? -1 : 1;
-	if (a->blocks != b->blocks)
-		return a->blocks < b->blocks ? -1 : 1;
+	int order = lt_cmp_record_figures(a->bytes + a->indirect_bytes, a->kind, a->blocks,
+					  b->bytes + b->indirect_bytes, b->kind, b->blocks);
+	if (order)
+		return order;
 	/* valgrind's last key is the ExeContext's address, in practice the
 	 * order in which stacks were first seen; the depot numbers stacks in
 	 * the order it creates them. */

@@ -119,5 +119,11 @@ void lt_records_sort(struct lt_records *r);
  * Reachedness order (still reachable < possibly lost < indirectly lost <
  * definitely lost), then blocks not classified. */
 unsigned lt_kind_rank(unsigned kind);
+/* valgrind's order of loss records, which mapping records follow too:
+ * total bytes, then kind (lt_kind_rank), then number of blocks (or of
+ * mappings). Negative, 0 or positive as qsort wants; 0 when all three tie,
+ * for the caller's own last keys. */
+int lt_cmp_record_figures(uint64_t total_a, unsigned kind_a, uint64_t count_a,
+			  uint64_t total_b, unsigned kind_b, uint64_t count_b);
 
 #endif
