@@ -309,14 +309,15 @@ static int list_count32(struct parser *ps, uint32_t tag, size_t min_entry,
 }
 
 /* ---- entries with a path: MODULES and MAPPINGS ----
- * `entry` names the i-th entry in messages, e.g. "MODULES section: module". */
+ * Messages name entry i as "<section> section: <noun> i". */
 
-static int entry_short(struct parser *ps, const struct cursor *c, const char *entry,
-		       size_t i, size_t need)
+static int entry_short(struct parser *ps, const struct cursor *c, const char *section,
+		       const char *noun, size_t i, size_t need)
 {
 	if (need <= c->left)
 		return 0;
-	return fail(ps, "truncated: %s %zu needs %zu bytes, %zu left", entry, i, need, c->left);
+	return fail(ps, "truncated: %s section: %s %zu needs %zu bytes, %zu left",
+		    section, noun, i, need, c->left);
 }
 
 /* Copies the entry's path and steps the cursor past the entry. */
@@ -334,7 +335,7 @@ static int keep_path_and_step(struct parser *ps, struct cursor *c, const uint8_t
 static int parse_module(struct parser *ps, struct cursor *c, size_t i,
 			struct lt_module *m)
 {
-	if (entry_short(ps, c, "MODULES section: module", i, MODULE_FIXED_SIZE))
+	if (entry_short(ps, c, "MODULES", "module", i, MODULE_FIXED_SIZE))
 		return -1;
 	const uint8_t *p = c->p;
 	m->bias = le64(p);
@@ -348,7 +349,7 @@ static int parse_module(struct parser *ps, struct cursor *c, size_t i,
 		return fail(ps, "MODULES section: module %zu: reserved field is not zero", i);
 	size_t body = (size_t)id_len + path_len;
 	size_t entry = MODULE_FIXED_SIZE + body + pad8(body);
-	if (entry_short(ps, c, "MODULES section: module", i, entry))
+	if (entry_short(ps, c, "MODULES", "module", i, entry))
 		return -1;
 	const uint8_t *id = p + MODULE_FIXED_SIZE;
 	const uint8_t *path = id + id_len;
@@ -460,6 +461,28 @@ static int parse_stacks(struct parser *ps, struct lt_snapshot *snap, struct stor
 	return 0;
 }
 
+/* ---- BLOCKS and MAPPINGS: entries with a stack and a head ---- */
+
+/* Entry i of `count` in `section`: its stack must be in the STACKS section;
+ * a head, if any, only on an indirectly lost entry, naming another one. */
+static int check_stack_and_head(struct parser *ps, const struct lt_snapshot *snap,
+				const char *section, const char *noun, size_t i, size_t count,
+				uint32_t stack_id, unsigned kind, uint32_t head)
+{
+	if (!lt_snapshot_stack(snap, stack_id))
+		return fail(ps, "%s section: %s %zu refers to stack id %u, which is not in the STACKS section",
+			    section, noun, i, stack_id);
+	if (head == LT_NO_HEAD)
+		return 0;
+	if (kind != LT_KIND_INDIRECT)
+		return fail(ps, "%s section: %s %zu has a head but is not indirectly lost",
+			    section, noun, i);
+	if (head >= count || head == i)
+		return fail(ps, "%s section: %s %zu has head %u (expected a %s index below %zu, not its own)",
+			    section, noun, i, head, noun, count);
+	return 0;
+}
+
 /* ---- BLOCKS ---- */
 
 static int check_block(struct parser *ps, const struct lt_snapshot *snap,
@@ -473,17 +496,8 @@ static int check_block(struct parser *ps, const struct lt_snapshot *snap,
 			    i, b->heuristic);
 	if (!all_zero(p + 22, 2) || le32(p + 28))
 		return fail(ps, "BLOCKS section: block %zu: reserved field is not zero", i);
-	if (!lt_snapshot_stack(snap, b->stack_id))
-		return fail(ps, "BLOCKS section: block %zu refers to stack id %u, which is not in the STACKS section",
-			    i, b->stack_id);
-	if (b->head == LT_NO_HEAD)
-		return 0;
-	if (b->kind != LT_KIND_INDIRECT)
-		return fail(ps, "BLOCKS section: block %zu has a head but is not indirectly lost", i);
-	if (b->head >= snap->nblocks || b->head == i)
-		return fail(ps, "BLOCKS section: block %zu has head %u (expected a block index below %zu, not its own)",
-			    i, b->head, snap->nblocks);
-	return 0;
+	return check_stack_and_head(ps, snap, "BLOCKS", "block", i, snap->nblocks, b->stack_id,
+				    b->kind, b->head);
 }
 
 static int parse_blocks(struct parser *ps, struct lt_snapshot *snap)
@@ -572,24 +586,15 @@ static int check_mapping(struct parser *ps, const struct lt_snapshot *snap, size
 		return fail(ps, "MAPPINGS section: mapping %zu: reserved field is not zero", i);
 	if (m->addr + m->size < m->addr)
 		return fail(ps, "MAPPINGS section: mapping %zu: range wraps around", i);
-	if (!lt_snapshot_stack(snap, m->stack_id))
-		return fail(ps, "MAPPINGS section: mapping %zu refers to stack id %u, which is not in the STACKS section",
-			    i, m->stack_id);
-	if (m->head == LT_NO_HEAD)
-		return 0;
-	if (m->kind != LT_KIND_INDIRECT)
-		return fail(ps, "MAPPINGS section: mapping %zu has a head but is not indirectly lost", i);
-	if (m->head >= count || m->head == i)
-		return fail(ps, "MAPPINGS section: mapping %zu has head %u (expected a mapping index below %zu, not its own)",
-			    i, m->head, count);
-	return 0;
+	return check_stack_and_head(ps, snap, "MAPPINGS", "mapping", i, count, m->stack_id,
+				    m->kind, m->head);
 }
 
 static int parse_mapping(struct parser *ps, struct lt_snapshot *snap, struct cursor *c,
 			 size_t i, size_t count)
 {
 	struct lt_mapping_entry *m = &snap->mappings[i];
-	if (entry_short(ps, c, "MAPPINGS section: mapping", i, MAPPING_FIXED_SIZE))
+	if (entry_short(ps, c, "MAPPINGS", "mapping", i, MAPPING_FIXED_SIZE))
 		return -1;
 	const uint8_t *p = c->p;
 	m->addr = le64(p);
@@ -602,7 +607,7 @@ static int parse_mapping(struct parser *ps, struct lt_snapshot *snap, struct cur
 	if (check_mapping(ps, snap, i, count, p, m))
 		return -1;
 	size_t entry = MAPPING_FIXED_SIZE + path_len + pad8(path_len);
-	if (entry_short(ps, c, "MAPPINGS section: mapping", i, entry))
+	if (entry_short(ps, c, "MAPPINGS", "mapping", i, entry))
 		return -1;
 	const uint8_t *path = p + MAPPING_FIXED_SIZE;
 	if (!all_zero(path + path_len, pad8(path_len)))
