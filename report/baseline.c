@@ -339,6 +339,17 @@ static void site_words(const struct lt_record_view *v, char *buf, size_t len)
 		snprintf(buf, len, "%s", f->fn ? f->fn : "???");
 }
 
+/* One baseline entry from a record's view; `type` only for a mapping record. */
+static void fill_entry(struct entry_out *e, const struct lt_record_view *v, unsigned kind,
+		       const char *type)
+{
+	memcpy(e->fingerprint, v->fingerprint, sizeof(v->fingerprint));
+	memcpy(e->fuzzy, v->fuzzy_fingerprint, sizeof(v->fuzzy_fingerprint));
+	e->kind = lt_kind_id(kind);
+	e->type = type;
+	site_words(v, e->site, sizeof(e->site));
+}
+
 int lt_baseline_write(FILE *out, const struct lt_snapshot *snap,
 		      const struct lt_frame_source *src, const struct lt_options *opts,
 		      const struct lt_records *rs)
@@ -360,11 +371,7 @@ int lt_baseline_write(FILE *out, const struct lt_snapshot *snap,
 			continue;
 		if (lt_record_view_get(&v, snap, src, opts->num_callers, rec) != 0)
 			goto out;
-		memcpy(entries[n].fingerprint, v.fingerprint, sizeof(v.fingerprint));
-		memcpy(entries[n].fuzzy, v.fuzzy_fingerprint, sizeof(v.fuzzy_fingerprint));
-		entries[n].kind = lt_kind_id(rec->kind);
-		site_words(&v, entries[n].site, sizeof(entries[n].site));
-		n++;
+		fill_entry(&entries[n++], &v, rec->kind, NULL);
 	}
 	/* Mapping records of an error kind, as loss records; suppressed ones
 	 * are no leak anyone needs to know about. */
@@ -374,12 +381,7 @@ int lt_baseline_write(FILE *out, const struct lt_snapshot *snap,
 			continue;
 		if (lt_map_record_view_get(&v, snap, src, opts->num_callers, m) != 0)
 			goto out;
-		memcpy(entries[n].fingerprint, v.fingerprint, sizeof(v.fingerprint));
-		memcpy(entries[n].fuzzy, v.fuzzy_fingerprint, sizeof(v.fuzzy_fingerprint));
-		entries[n].kind = lt_kind_id(m->kind);
-		entries[n].type = lt_map_type_id(m->type);
-		site_words(&v, entries[n].site, sizeof(entries[n].site));
-		n++;
+		fill_entry(&entries[n++], &v, m->kind, lt_map_type_id(m->type));
 	}
 	if (n)
 		qsort(entries, n, sizeof(*entries), cmp_out);

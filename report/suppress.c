@@ -530,6 +530,15 @@ static struct lt_supp *find_match(struct lt_supp_set *set, const struct lt_snaps
 	return NULL;
 }
 
+/* A record suppressed by s, in the figures valgrind's -s prints for s:
+ * one more use, its bytes (direct and indirect) and its blocks. */
+static void count_in_supp(struct lt_supp *s, uint64_t bytes, uint64_t blocks)
+{
+	s->count++;
+	s->bytes += bytes;
+	s->blocks += blocks;
+}
+
 /* Mapping records are matched as loss records are: valgrind has no leak
  * kind of its own for mappings, and a mapping record's stack starts at
  * mmap (or mremap), so a block written for it (the one --gen-suppressions
@@ -551,9 +560,7 @@ static long apply_to_mappings(struct lt_supp_set *set, const struct lt_snapshot 
 			continue;
 		m->suppressed = true;
 		m->supp_name = s->name;
-		s->count++;
-		s->bytes += m->bytes + m->indirect_bytes;
-		s->blocks += m->count;
+		count_in_supp(s, m->bytes + m->indirect_bytes, m->count);
 		rs->map_kind_bytes[m->kind] -= m->bytes;
 		rs->map_kind_count[m->kind] -= m->count;
 		rs->map_suppressed_bytes += m->bytes;
@@ -581,9 +588,7 @@ long lt_supp_apply(struct lt_supp_set *set, const struct lt_snapshot *snap,
 			continue;
 		rec->suppressed = true;
 		rec->supp_name = s->name;
-		s->count++;
-		s->bytes += rec->bytes + rec->indirect_bytes;
-		s->blocks += rec->blocks;
+		count_in_supp(s, rec->bytes + rec->indirect_bytes, rec->blocks);
 		rs->kind_bytes[rec->kind] -= rec->bytes;
 		rs->kind_blocks[rec->kind] -= rec->blocks;
 		rs->suppressed_bytes += rec->bytes;
