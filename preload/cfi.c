@@ -4,8 +4,9 @@
  * CFA = RSP or RBP + offset, return address and RBP saved at fixed offsets
  * from the CFA. Anything else (expressions, other registers, signal
  * frames) is reported as "use the full unwinder".
- * Context: HOT-safe (called on a cache miss of unwind.c): reads mapped
- * ELF data through _dl_find_object, which takes no lock; no allocation. */
+ * Context: HOT-safe (called on a rule-cache miss of backtrace.c): reads
+ * mapped ELF data through _dl_find_object, which takes no lock; never the
+ * program's allocator: decoded rows go to memory mapped once with mmap. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <string.h>
