@@ -4,8 +4,9 @@
  * CFA = RSP or RBP + offset, return address and RBP saved at fixed offsets
  * from the CFA. Anything else (expressions, other registers, signal
  * frames) is reported as "use the full unwinder".
- * Context: HOT-safe (called on a cache miss of unwind.c): reads mapped
- * ELF data through _dl_find_object, which takes no lock; no allocation. */
+ * Context: HOT-safe (called on a rule-cache miss of backtrace.c): reads
+ * mapped ELF data through _dl_find_object, which takes no lock; never the
+ * program's allocator: decoded rows go to memory mapped once with mmap. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <string.h>
@@ -215,13 +216,194 @@ static void set_reg(struct row *row, uint64_t reg, uint8_t how, int64_t off)
 	}
 }
 
-/* Runs CFA instructions until the location passes pc. Returns false on
- * anything it does not understand. */
+/* The rule a row gives, if the fast unwinder can apply it. */
+static bool row_rule(const struct row *row, struct lt_unwind_rule *out)
+{
+	if (row->cfa_other || (row->cfa_reg != DW_RSP && row->cfa_reg != DW_RBP))
+		return false;
+	if (row->ra_how == UNDEF) {
+		out->kind = LT_RULE_END;      /* outermost frame (_start, clone) */
+		return true;
+	}
+	if (row->ra_how != AT_CFA || (row->rbp_how != SAME && row->rbp_how != AT_CFA))
+		return false;
+	/* What the fast walk assumes, and what compilers emit on x86-64: the
+	 * return address just below the CFA, a saved RBP further down. */
+	if (row->ra_off != -8 || (row->rbp_how == AT_CFA && row->rbp_off > -16))
+		return false;
+	if (row->cfa_off < -32768 || row->cfa_off > 32767 || row->ra_off < -32768 ||
+	    row->ra_off > 32767 || row->rbp_off < -32768 || row->rbp_off > 32767)
+		return false;
+	out->kind = LT_RULE_FRAME;
+	out->cfa_from_rbp = row->cfa_reg == DW_RBP;
+	out->cfa_off = (int16_t)row->cfa_off;
+	out->ra_off = (int16_t)row->ra_off;
+	out->rbp_saved = row->rbp_how == AT_CFA;
+	out->rbp_off = (int16_t)row->rbp_off;
+	return true;
+}
+
+/* ---- an FDE decoded once into rows ----
+ *
+ * Running an FDE's program from its start for every new return address
+ * costs thousands of instructions in a large function. The first time a
+ * function is seen, its whole program is run once and every row (code
+ * offset -> rule) is kept, in memory of our own that is never freed; any
+ * other address in the function is then a binary search. Tables are
+ * published with one release store: a reader sees a whole table or none.
+ * Rows are valid for the module epoch they were decoded in: after a
+ * dlclose, another object may sit at the same address. */
+
+struct fde_row {
+	uint32_t off;                 /* from the FDE's start */
+	struct lt_unwind_rule rule;   /* kind LT_RULE_NONE: not for the fast walk */
+};
+
+struct fde_rows {
+	uintptr_t start, range;
+	uint32_t epoch;
+	/* The program was understood up to this offset: beyond it, no rule. */
+	uint32_t valid_end;
+	uint32_t n;
+	struct fde_row rows[];
+};
+
+/* Index: FDE address -> its rows, open addressing, never shrinks. */
+#define INDEX_BITS 16
+#define INDEX_SIZE (1u << INDEX_BITS)
+#define INDEX_PROBES 16
+/* Rows of every decoded FDE; beyond it, the program is run as before. */
+#define ARENA_SIZE ((size_t)32 << 20)
+
+struct index_slot {
+	_Atomic uintptr_t fde;
+	_Atomic(struct fde_rows *) rows;
+};
+
+static _Atomic(void *) fde_index;   /* struct index_slot[INDEX_SIZE] */
+static _Atomic(void *) arena;
+static _Atomic size_t arena_used;
+
+/* Maps a region once; a thread that loses the race gives its copy back. */
+static void *map_once(_Atomic(void *) *where, size_t size)
+{
+	void *p = atomic_load_explicit(where, memory_order_acquire);
+	if (LT_LIKELY(p))
+		return p;
+	void *fresh = lt_os_map(size);
+	if (!fresh)
+		return NULL;
+	if (!atomic_compare_exchange_strong_explicit(where, &p, fresh, memory_order_acq_rel,
+						     memory_order_acquire)) {
+		lt_os_unmap(fresh, size);
+		return p;
+	}
+	return fresh;
+}
+
+static void *arena_take(size_t size)
+{
+	uint8_t *base = map_once(&arena, ARENA_SIZE);
+	size = (size + 15) & ~(size_t)15;
+	if (!base || atomic_load_explicit(&arena_used, memory_order_relaxed) + size > ARENA_SIZE)
+		return NULL;
+	size_t at = atomic_fetch_add_explicit(&arena_used, size, memory_order_relaxed);
+	if (at + size > ARENA_SIZE)
+		return NULL;
+	return base + at;
+}
+
+/* The slot of fde: found, or claimed when empty; NULL when the probes
+ * run out. */
+static struct index_slot *index_slot(uintptr_t fde)
+{
+	struct index_slot *index = map_once(&fde_index, sizeof(struct index_slot) * INDEX_SIZE);
+	if (!index)
+		return NULL;
+	uint32_t h = (uint32_t)((fde * 0x9e3779b97f4a7c15ull) >> (64 - INDEX_BITS));
+	for (uint32_t i = 0; i < INDEX_PROBES; i++) {
+		struct index_slot *s = &index[(h + i) & (INDEX_SIZE - 1)];
+		uintptr_t key = atomic_load_explicit(&s->fde, memory_order_acquire);
+		if (key == fde)
+			return s;
+		if (key == 0 && atomic_compare_exchange_strong_explicit(
+					&s->fde, &key, fde, memory_order_acq_rel, memory_order_acquire))
+			return s;
+		if (key == fde)
+			return s;
+	}
+	return NULL;
+}
+
+static bool same_rule(const struct lt_unwind_rule *a, const struct lt_unwind_rule *b)
+{
+	return a->kind == b->kind && a->cfa_from_rbp == b->cfa_from_rbp &&
+	       a->rbp_saved == b->rbp_saved && a->cfa_off == b->cfa_off &&
+	       a->ra_off == b->ra_off && a->rbp_off == b->rbp_off;
+}
+
+/* Where the rows go while a program runs to its end; NULL when it runs
+ * only up to one address. */
+struct sink {
+	struct fde_row *rows;         /* NULL while counting */
+	uint32_t n, cap;
+	bool overflow;
+	uintptr_t start;
+};
+
+/* One row, for the addresses [from, to). */
+static void emit(struct sink *s, const struct row *row, uintptr_t from, uintptr_t to)
+{
+	if (!s->rows) {
+		s->n++;
+		return;
+	}
+	struct lt_unwind_rule rule = { 0 };
+	if (!row_rule(row, &rule))
+		memset(&rule, 0, sizeof(rule));
+	if (s->n && same_rule(&s->rows[s->n - 1].rule, &rule))
+		return;
+	if (s->n == s->cap) {
+		s->overflow = true;
+		return;
+	}
+	s->rows[s->n].off = (uint32_t)(from - s->start);
+	s->rows[s->n].rule = rule;
+	s->n++;
+}
+
+/* The location moves to next. Without a sink: true when it passes pc, the
+ * row in hand being the answer. With one: the row in hand covers up to
+ * next; a location that does not move forward ends the decoding. */
+static bool advance(struct sink *s, struct reader *r, const struct row *row, uintptr_t *loc,
+		    uintptr_t next, uintptr_t pc)
+{
+	if (!s) {
+		*loc = next;
+		return next > pc;
+	}
+	if (r->bad)
+		return false;
+	if (next < *loc) {
+		r->bad = true;
+		return false;
+	}
+	if (next > *loc)
+		emit(s, row, *loc, next);
+	*loc = next;
+	return false;
+}
+
+/* Runs CFA instructions until the location passes pc (or, with a sink, to
+ * the end, noting every row). Returns false on anything it does not
+ * understand; *end_loc is where it stopped. */
 static bool run_program(struct reader *r, const struct cie *c, struct row *row,
-			const struct row *initial, uintptr_t loc, uintptr_t pc)
+			const struct row *initial, uintptr_t loc, uintptr_t pc,
+			struct sink *s, uintptr_t *end_loc)
 {
 	struct row stack[8];
 	unsigned depth = 0;
+	bool ok = false;
 
 	while (r->p < r->end && !r->bad) {
 		uint8_t op = *r->p++;
@@ -229,9 +411,8 @@ static bool run_program(struct reader *r, const struct cie *c, struct row *row,
 		uint64_t reg;
 		switch (op >> 6) {
 		case 1:
-			loc += low * c->code_align;
-			if (loc > pc)
-				return true;
+			if (advance(s, r, row, &loc, loc + low * c->code_align, pc))
+				goto passed;
 			continue;
 		case 2:
 			set_reg(row, low, AT_CFA, (int64_t)uleb(r) * c->data_align);
@@ -243,10 +424,22 @@ static bool run_program(struct reader *r, const struct cie *c, struct row *row,
 		}
 		switch (op) {
 		case 0x00: break;                                     /* nop */
-		case 0x01: loc = encoded(r, c->fde_enc, 0); if (loc > pc) return true; break;
-		case 0x02: loc += fixed(r, 1) * c->code_align; if (loc > pc) return true; break;
-		case 0x03: loc += fixed(r, 2) * c->code_align; if (loc > pc) return true; break;
-		case 0x04: loc += fixed(r, 4) * c->code_align; if (loc > pc) return true; break;
+		case 0x01:
+			if (advance(s, r, row, &loc, encoded(r, c->fde_enc, 0), pc))
+				goto passed;
+			break;
+		case 0x02:
+			if (advance(s, r, row, &loc, loc + fixed(r, 1) * c->code_align, pc))
+				goto passed;
+			break;
+		case 0x03:
+			if (advance(s, r, row, &loc, loc + fixed(r, 2) * c->code_align, pc))
+				goto passed;
+			break;
+		case 0x04:
+			if (advance(s, r, row, &loc, loc + fixed(r, 4) * c->code_align, pc))
+				goto passed;
+			break;
 		case 0x05: reg = uleb(r); set_reg(row, reg, AT_CFA, (int64_t)uleb(r) * c->data_align); break;
 		case 0x06: reg = uleb(r);
 			set_reg(row, reg, reg == DW_RBP ? initial->rbp_how : initial->ra_how,
@@ -257,12 +450,12 @@ static bool run_program(struct reader *r, const struct cie *c, struct row *row,
 		case 0x09: reg = uleb(r); uleb(r); set_reg(row, reg, OTHER, 0); break;
 		case 0x0a:
 			if (depth == 8)
-				return false;
+				goto out;
 			stack[depth++] = *row;
 			break;
 		case 0x0b:
 			if (depth == 0)
-				return false;
+				goto out;
 			*row = stack[--depth];
 			break;
 		case 0x0c: row->cfa_reg = (uint8_t)uleb(r); row->cfa_off = (int64_t)uleb(r); row->cfa_other = false; break;
@@ -278,67 +471,148 @@ static bool run_program(struct reader *r, const struct cie *c, struct row *row,
 		case 0x16: reg = uleb(r); r->p += uleb(r); set_reg(row, reg, OTHER, 0); break;
 		case 0x2e: uleb(r); break;                            /* GNU_args_size */
 		case 0x2f: reg = uleb(r); set_reg(row, reg, AT_CFA, -(int64_t)uleb(r) * c->data_align); break;
-		default: return false;
+		default: goto out;
 		}
 	}
-	return !r->bad;
+	ok = !r->bad;
+out:
+	*end_loc = loc;
+	return ok;
+passed:
+	*end_loc = loc;
+	return true;
 }
 
-bool lt_cfi_rule(uintptr_t pc, struct lt_unwind_rule *out)
-{
-	struct dl_find_object dfo;
+/* What every use of an FDE starts with: its CIE, its address range and
+ * its instructions. */
+struct fde_info {
 	struct cie cie;
-	if (!_dl_find_object || _dl_find_object((void *)pc, &dfo) != 0 || !dfo.dlfo_eh_frame)
-		return false;
-	const uint8_t *fde = find_fde(dfo.dlfo_eh_frame, pc);
-	if (!fde)
-		return false;
+	uintptr_t start, range;
+	struct reader insns;
+	struct row initial;
+};
+
+static bool open_fde(const uint8_t *fde, struct fde_info *f)
+{
 	uint32_t len, cie_off;
 	memcpy(&len, fde, 4);
 	if (len == 0 || len == 0xffffffffu)
 		return false;
 	memcpy(&cie_off, fde + 4, 4);
-	if (cie_off == 0 || !parse_cie(fde + 4 - cie_off, &cie) || cie.signal_frame ||
-	    cie.ra_reg != DW_RA)
+	if (cie_off == 0 || !parse_cie(fde + 4 - cie_off, &f->cie) || f->cie.signal_frame ||
+	    f->cie.ra_reg != DW_RA)
 		return false;
 	struct reader r = { .p = fde + 8, .end = fde + 4 + len };
-	uintptr_t start = encoded(&r, cie.fde_enc, 0);
-	uintptr_t range = encoded(&r, cie.fde_enc & 0x0f, 0);
-	if (r.bad || pc < start || pc >= start + range)
+	f->start = encoded(&r, f->cie.fde_enc, 0);
+	f->range = encoded(&r, f->cie.fde_enc & 0x0f, 0);
+	if (r.bad)
 		return false;
-	if (cie.has_augmentation_data)
+	if (f->cie.has_augmentation_data)
 		r.p += uleb(&r);     /* the FDE's LSDA pointer: not ours to read */
 	if (r.bad || r.p > r.end)
 		return false;
+	f->insns = r;
 
 	struct row row = { .ra_how = SAME };
-	struct reader ci = cie.insns;
-	if (!run_program(&ci, &cie, &row, &row, start, ~(uintptr_t)0))
+	struct reader ci = f->cie.insns;
+	uintptr_t end;
+	if (!run_program(&ci, &f->cie, &row, &row, f->start, ~(uintptr_t)0, NULL, &end))
 		return false;
-	struct row initial = row;
-	if (!run_program(&r, &cie, &row, &initial, start, pc))
-		return false;
-
-	if (row.cfa_other || (row.cfa_reg != DW_RSP && row.cfa_reg != DW_RBP))
-		return false;
-	if (row.ra_how == UNDEF) {
-		out->kind = LT_RULE_END;      /* outermost frame (_start, clone) */
-		return true;
-	}
-	if (row.ra_how != AT_CFA || (row.rbp_how != SAME && row.rbp_how != AT_CFA))
-		return false;
-	/* What the fast walk assumes, and what compilers emit on x86-64: the
-	 * return address just below the CFA, a saved RBP further down. */
-	if (row.ra_off != -8 || (row.rbp_how == AT_CFA && row.rbp_off > -16))
-		return false;
-	if (row.cfa_off < -32768 || row.cfa_off > 32767 || row.ra_off < -32768 ||
-	    row.ra_off > 32767 || row.rbp_off < -32768 || row.rbp_off > 32767)
-		return false;
-	out->kind = LT_RULE_FRAME;
-	out->cfa_from_rbp = row.cfa_reg == DW_RBP;
-	out->cfa_off = (int16_t)row.cfa_off;
-	out->ra_off = (int16_t)row.ra_off;
-	out->rbp_saved = row.rbp_how == AT_CFA;
-	out->rbp_off = (int16_t)row.rbp_off;
+	f->initial = row;
 	return true;
+}
+
+/* The FDE's rows, decoded now into the arena; NULL when it is full or
+ * the FDE is not one we read. */
+static struct fde_rows *decode(const uint8_t *fde, uint32_t epoch)
+{
+	struct fde_info f;
+	if (!open_fde(fde, &f) || f.range > UINT32_MAX)
+		return NULL;
+	struct sink count = { .start = f.start };
+	struct reader r = f.insns;
+	struct row row = f.initial;
+	uintptr_t end;
+	run_program(&r, &f.cie, &row, &f.initial, f.start, 0, &count, &end);
+	count.n++;   /* the last row, after the last advance */
+
+	struct fde_rows *t = arena_take(sizeof(*t) + count.n * sizeof(t->rows[0]));
+	if (!t)
+		return NULL;
+	struct sink s = { .rows = t->rows, .cap = count.n, .start = f.start };
+	r = f.insns;
+	row = f.initial;
+	bool ok = run_program(&r, &f.cie, &row, &f.initial, f.start, 0, &s, &end);
+	if (ok && end < f.start + f.range)
+		emit(&s, &row, end, f.start + f.range);
+	t->start = f.start;
+	t->range = f.range;
+	t->epoch = epoch;
+	t->n = s.n;
+	/* Beyond where the program stopped making sense, or a row could not
+	 * be noted, the fast walk has no rule. */
+	uintptr_t understood = ok ? f.range : end - f.start;
+	t->valid_end = s.overflow ? 0 : (uint32_t)(understood < f.range ? understood : f.range);
+	return t;
+}
+
+static bool rule_from_rows(const struct fde_rows *t, uintptr_t pc, struct lt_unwind_rule *out)
+{
+	if (pc < t->start || pc - t->start >= t->valid_end)
+		return false;
+	uint32_t off = (uint32_t)(pc - t->start);
+	uint32_t lo = 0, hi = t->n;
+	if (hi == 0 || t->rows[0].off > off)
+		return false;
+	while (hi - lo > 1) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (t->rows[mid].off <= off)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	if (t->rows[lo].rule.kind == LT_RULE_NONE)
+		return false;
+	*out = t->rows[lo].rule;
+	return true;
+}
+
+static const uint8_t *fde_for(uintptr_t pc)
+{
+	struct dl_find_object dfo;
+	if (!_dl_find_object || _dl_find_object((void *)pc, &dfo) != 0 || !dfo.dlfo_eh_frame)
+		return NULL;
+	return find_fde(dfo.dlfo_eh_frame, pc);
+}
+
+bool lt_cfi_rule_uncached(uintptr_t pc, struct lt_unwind_rule *out)
+{
+	struct fde_info f;
+	const uint8_t *fde = fde_for(pc);
+	if (!fde || !open_fde(fde, &f) || pc < f.start || pc >= f.start + f.range)
+		return false;
+	struct row row = f.initial;
+	uintptr_t end;
+	if (!run_program(&f.insns, &f.cie, &row, &f.initial, f.start, pc, NULL, &end))
+		return false;
+	return row_rule(&row, out);
+}
+
+bool lt_cfi_rule(uintptr_t pc, struct lt_unwind_rule *out)
+{
+	const uint8_t *fde = fde_for(pc);
+	if (!fde)
+		return false;
+	uint32_t epoch = atomic_load_explicit(&lt_module_epoch, memory_order_acquire);
+	struct index_slot *slot = index_slot((uintptr_t)fde);
+	if (!slot)
+		return lt_cfi_rule_uncached(pc, out);
+	struct fde_rows *t = atomic_load_explicit(&slot->rows, memory_order_acquire);
+	if (!t || t->epoch != epoch) {
+		t = decode(fde, epoch);
+		if (!t)
+			return lt_cfi_rule_uncached(pc, out);
+		atomic_store_explicit(&slot->rows, t, memory_order_release);
+	}
+	return rule_from_rows(t, pc, out);
 }

@@ -30,4 +30,8 @@ struct lt_unwind_rule {
  * unwinder can apply, or there is no unwind information. */
 bool lt_cfi_rule(uintptr_t pc, struct lt_unwind_rule *out);
 
+/* The same answer, from the FDE's program run up to pc every time, as
+ * before rows were kept per FDE: what tests compare lt_cfi_rule with. */
+bool lt_cfi_rule_uncached(uintptr_t pc, struct lt_unwind_rule *out);
+
 #endif

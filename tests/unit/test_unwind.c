@@ -1,7 +1,11 @@
 /* The fast unwinder (preload/backtrace.c + cfi.c) against libunwind's full
  * DWARF unwind, frame by frame, in code built without frame pointers:
  * recursion, mutual recursion, frames with variable-sized stack
- * allocations, a signal handler, threads, and very deep stacks. */
+ * allocations, a signal handler, threads, and very deep stacks. And the
+ * rules cfi.c keeps per FDE against the FDE's program run up to each
+ * address, over all the code of every loaded object. */
+#define _GNU_SOURCE
+#include <link.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -12,12 +16,14 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "cfi.h"
 #include "preload-private.h"
 #include "unwind_capture.h"
 
 /* Normally kept by other files of the library. */
 LT_TLS struct lt_thread lt_self;
 uintptr_t lt_self_lo, lt_self_hi;
+_Atomic uint32_t lt_module_epoch;
 
 
 /* The fast path starts at capture_both's caller (frames[1] is the return
@@ -159,6 +165,63 @@ static void test_very_deep_stack(void **state)
 	assert_same_stack(&deep, MAX);
 }
 
+struct rule_tally {
+	unsigned long pcs, frames, ends, none;
+	char mismatch[256];
+};
+
+/* Every 3rd code address of the object's executable segments, asked
+ * twice of the rows (the first question of a function decodes it) and
+ * once of the program run from the FDE's start. */
+static int compare_object(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	struct rule_tally *t = arg;
+	(void)size;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
+			continue;
+		uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+		for (uintptr_t pc = lo; pc < lo + ph->p_memsz; pc += 3) {
+			struct lt_unwind_rule a = { 0 }, b = { 0 }, c = { 0 };
+			bool ok_a = lt_cfi_rule(pc, &a);
+			bool ok_b = lt_cfi_rule(pc, &b);
+			bool ok_c = lt_cfi_rule_uncached(pc, &c);
+			t->pcs++;
+			if (ok_a != ok_c || ok_b != ok_c || memcmp(&a, &c, sizeof(a)) != 0 ||
+			    memcmp(&b, &c, sizeof(b)) != 0) {
+				if (!t->mismatch[0])
+					snprintf(t->mismatch, sizeof(t->mismatch),
+						 "%s +0x%lx: rows %d/%d kind %d cfa %d, program %d kind %d cfa %d",
+						 info->dlpi_name, (unsigned long)(pc - info->dlpi_addr),
+						 ok_a, ok_b, a.kind, a.cfa_off, ok_c, c.kind, c.cfa_off);
+				continue;
+			}
+			if (!ok_c)
+				t->none++;
+			else if (c.kind == LT_RULE_END)
+				t->ends++;
+			else
+				t->frames++;
+		}
+	}
+	return 0;
+}
+
+static void test_rows_match_programs(void **state)
+{
+	(void)state;
+	static struct rule_tally t;
+	dl_iterate_phdr(compare_object, &t);
+	print_message("%lu addresses: %lu frames, %lu ends, %lu without rule\n", t.pcs, t.frames, t.ends, t.none);
+	assert_string_equal(t.mismatch, "");
+	/* The C library alone has over 100,000 such addresses with a rule. */
+	assert_true(t.frames > 100000);
+	assert_true(t.ends > 0);
+	assert_true(t.none > 0);
+	assert_int_equal(t.frames + t.ends + t.none, t.pcs);
+}
+
 int main(void)
 {
 	lt_backtrace_init();
@@ -169,6 +232,7 @@ int main(void)
 		cmocka_unit_test(test_through_signal_frame),
 		cmocka_unit_test(test_thread),
 		cmocka_unit_test(test_very_deep_stack),
+		cmocka_unit_test(test_rows_match_programs),
 	};
 	return cmocka_run_group_tests_name("unwind", tests, NULL, NULL);
 }
