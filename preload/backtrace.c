@@ -80,6 +80,15 @@ static inline uint64_t rule_for(uintptr_t pc)
 	return pack(&r);
 }
 
+void lt_backtrace_forget_rules(void)
+{
+	if (!rule_cache)
+		return;
+	/* A zero check word is a miss: a reader refills the entry. */
+	for (uint32_t i = 0; i < RULE_CACHE_SIZE; i++)
+		atomic_store_explicit(&rule_cache[i].check, 0, memory_order_relaxed);
+}
+
 #define RULE_KIND(v) ((unsigned)(v) & 3)
 #define RULE_FROM_RBP(v) (((v) >> 2) & 1)
 #define RULE_RBP_SAVED(v) (((v) >> 3) & 1)

@@ -158,13 +158,19 @@ void lt_modules_refresh(void)
 		for (unsigned i = 0; i < nmodules; i++)
 			modules[i].seen = false;
 		dl_iterate_phdr(visit_object, &ctx);
+		bool unloaded = false;
 		for (unsigned i = 0; i < nmodules; i++) {
 			struct module *m = &modules[i];
 			if (!m->seen && m->m.unload_epoch == LT_EPOCH_NONE) {
 				m->m.unload_epoch = ctx.next_epoch;
 				ctx.changed = true;
+				unloaded = true;
 			}
 		}
+		/* Code that went away may come back as other code at the same
+		 * addresses: the unwind rules cached per address are dropped. */
+		if (unloaded)
+			lt_backtrace_forget_rules();
 		if (ctx.changed && ctx.next_epoch > epoch)
 			atomic_store(&lt_module_epoch, ctx.next_epoch);
 	}

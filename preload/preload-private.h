@@ -190,6 +190,9 @@ void lt_depot_init(void) LT_HIDDEN;
  * frames[1..] with the return addresses of its callers, starting at ra
  * (the return address into the program) whose frame's stack pointer is
  * cfa; RBP must still hold the caller's value. Returns the depth. */
+/* Cold: after code was unloaded, forgets the unwind rules cached per
+ * address (another object may be loaded there next). */
+void lt_backtrace_forget_rules(void) LT_HIDDEN;
 uint32_t lt_backtrace(uintptr_t entry, uintptr_t ra, uintptr_t cfa, uintptr_t *frames,
 		      uint32_t max) LT_HIDDEN;
 /* What a fast walk read from the stack: the stack words (as offsets from
