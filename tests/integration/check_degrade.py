@@ -37,6 +37,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from compare_valgrind import clean_env  # noqa: E402
+from ltcheck import Checker  # noqa: E402
 
 SKIP = 77
 TIMEOUT = 60
@@ -46,20 +47,6 @@ PATTERNS = {
     'ones': lambda i: 0xff,
     'sequence': lambda i: (i * 167 + 13) & 0xff,
 }
-
-
-class Checker:
-    def __init__(self):
-        self.failed = 0
-
-    def expect(self, label, ok, *details):
-        print('[%s] %s' % ('PASS' if ok else 'FAIL', label))
-        if not ok:
-            for d in details:
-                for line in str(d).splitlines() or ['']:
-                    print('       ' + line)
-            self.failed += 1
-        return ok
 
 
 def run(argv, cwd=None):
@@ -162,8 +149,6 @@ class Case:
             got = repr(e)
         self.ck.expect('%s: JSON frames give module and offset %s' % (label, offsets),
                        got == [(module, o) for o in offsets], got)
-
-
 
 
 def cmd_stripped(a, ck, c):

@@ -34,24 +34,11 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from compare_valgrind import clean_env  # noqa: E402
+from ltcheck import Checker  # noqa: E402
 
 SKIP = 77
 TIMEOUT = 60
 LOST = 'definitely lost: 20 bytes in 1 blocks'
-
-
-class Checker:
-    def __init__(self):
-        self.failed = 0
-
-    def expect(self, label, ok, *details):
-        print('[%s] %s' % ('PASS' if ok else 'FAIL', label))
-        if not ok:
-            for d in details:
-                for line in str(d).splitlines() or ['']:
-                    print('       ' + line)
-            self.failed += 1
-        return ok
 
 
 def run(argv, env=None, umask=None, cwd=None):

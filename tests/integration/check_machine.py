@@ -40,24 +40,11 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ltcompare as lc  # noqa: E402
+from ltcheck import Checker  # noqa: E402
 
 TIMEOUT = 120
 KINDS = ('definitely-lost', 'indirectly-lost', 'possibly-lost', 'still-reachable',
          'not-classified')
-
-
-class Checker:
-    def __init__(self):
-        self.failed = 0
-
-    def expect(self, label, ok, *details):
-        print('[%s] %s' % ('PASS' if ok else 'FAIL', label))
-        if not ok:
-            for d in details:
-                for line in str(d).splitlines():
-                    print('       ' + line)
-            self.failed += 1
-        return ok
 
 
 def clean_env():

@@ -26,6 +26,7 @@ TIMEOUT = 60
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'integration'))
 from check_machine import validate  # noqa: E402
+from ltcheck import Checker  # noqa: E402
 SCHEMA = os.path.join(HERE, '..', '..', 'docs', 'leaktrace-report.schema.json')
 ZERO_HEAP = ['HEAP SUMMARY:',
              'in use at exit: 0 bytes in 0 blocks',
@@ -225,19 +226,6 @@ def normalise(text):
                 line = '%s %s (%s)' % (where, fn, src)
         out.append(line)
     return out
-
-
-class Checker:
-    def __init__(self):
-        self.failed = 0
-
-    def expect(self, label, ok, detail=''):
-        print('[%s] %s' % ('PASS' if ok else 'FAIL', label))
-        if not ok:
-            self.failed += 1
-            for line in str(detail).splitlines():
-                print('       ' + line)
-        return ok
 
 
 def diff(want, got):
