@@ -21,6 +21,9 @@ import shutil
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ltcheck  # noqa: E402
+
 LSAN_LINES = [
     'start: 0',
     'one block lost: 1',
@@ -36,12 +39,7 @@ LSAN_LINES = [
 LSAN_LOST = [0, 40, 0, 0, 0, 0, 56, 0, 72]
 
 
-def expect(failures, what, ok, detail=''):
-    print('[%s] %s' % ('PASS' if ok else 'FAIL', what))
-    if detail and not ok:
-        print('       ' + str(detail).strip().replace('\n', '\n       '))
-    if not ok:
-        failures.append(what)
+expect = ltcheck.expect
 
 
 def clean_env(**extra):

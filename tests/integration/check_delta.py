@@ -15,13 +15,11 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ltcheck  # noqa: E402
 
-def expect(failures, what, ok, detail=''):
-    print('[%s] %s' % ('PASS' if ok else 'FAIL', what))
-    if detail and not ok:
-        print('       ' + str(detail).strip().replace('\n', '\n       '))
-    if not ok:
-        failures.append(what)
+
+expect = ltcheck.expect
 
 
 def wait_for_reports(path, n, timeout=30):

@@ -11,6 +11,9 @@ import shutil
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ltcheck  # noqa: E402
+
 SKIP = 77
 
 
@@ -20,11 +23,9 @@ def run(argv):
     return p.returncode, p.stdout.decode(), p.stderr.decode()
 
 
-def expect(failures, what, ok, detail):
-    print('[%s] %s' % ('PASS' if ok else 'FAIL', what))
-    print('       ' + detail.strip().replace('\n', '\n       '))
-    if not ok:
-        failures.append(what)
+def expect(failures, what, ok, detail=''):
+    """These checks also show what a passing check saw."""
+    ltcheck.expect(failures, what, ok, detail, show_passing=True)
 
 
 def main():

@@ -22,3 +22,12 @@ class Checker:
         for line in lines:
             print('       ' + line)
         return ok
+
+
+def expect(failures, what, ok, detail='', show_passing=False):
+    """The same for runners that collect the labels of failed checks."""
+    print('[%s] %s' % ('PASS' if ok else 'FAIL', what))
+    if detail and (show_passing or not ok):
+        print('       ' + str(detail).strip().replace('\n', '\n       '))
+    if not ok:
+        failures.append(what)
