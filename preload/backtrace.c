@@ -174,11 +174,11 @@ static inline void log_read(struct lt_walk_log *log, uintptr_t cfa0, uintptr_t a
 	if (!log)
 		return;
 	uintptr_t off = at - cfa0;
-	if (LT_UNLIKELY(log->n == LT_WALK_LOG_MAX || off > UINT32_MAX)) {
+	if (LT_UNLIKELY(log->n == LT_WALK_LOG_MAX || off > LT_WALK_LOG_OFF_MAX)) {
 		log->usable = false;
 		return;
 	}
-	log->off[log->n] = (uint32_t)off;
+	log->off[log->n] = (uint16_t)off;
 	log->value[log->n++] = value;
 }
 
@@ -241,8 +241,45 @@ static inline uint32_t walk(struct lt_thread *t, uintptr_t entry, uintptr_t ra,
 	return depth;
 }
 
-uint32_t lt_backtrace_logged(uintptr_t entry, uintptr_t ra, uintptr_t cfa, uintptr_t bp,
-			     uintptr_t *frames, uint32_t max, struct lt_walk_log *log)
+uint32_t lt_backtrace_peek(uintptr_t ra, uintptr_t cfa, uintptr_t bp,
+			   uintptr_t words[LT_PEEK_WORDS])
+{
+	const struct lt_thread *t = &lt_self;
+	uintptr_t ip = ra, sp = cfa;
+	uint32_t n = 0;
+	if (!lt_fast_unwind_enabled || !rule_cache || !t->stack_known)
+		return 0;
+	const uintptr_t lo = t->stack_lo, hi = t->stack_hi;
+	if (sp <= lo || sp > hi)
+		return 0;
+	/* The walk's first steps, with its checks, and nothing logged. */
+	while (n < LT_PEEK_WORDS) {
+		uint64_t r = rule_for(ip - 1);
+		if (RULE_KIND(r) != LT_RULE_FRAME)
+			break;
+		uintptr_t next = (RULE_FROM_RBP(r) ? bp : sp) + RULE_CFA_OFF(r);
+		if (next <= sp || next > hi)
+			break;
+		if (RULE_RBP_SAVED(r)) {
+			uintptr_t bp_at = next + RULE_RBP_OFF(r);
+			if (bp_at < sp)
+				break;
+			bp = *(const uintptr_t *)bp_at;
+		}
+		ip = *(const uintptr_t *)(next - 8);
+		sp = next;
+		if (!ip)
+			break;
+		words[n++] = ip;
+	}
+	return n;
+}
+
+/* Inlined in both entry points: the frames between the program and
+ * libunwind are the same whichever the caller. */
+static inline __attribute__((always_inline)) uint32_t
+backtrace_logged(uintptr_t entry, uintptr_t ra, uintptr_t cfa, uintptr_t bp,
+		 uintptr_t *frames, uint32_t max, struct lt_walk_log *log)
 {
 	struct lt_thread *t = &lt_self;
 	if (LT_LIKELY(lt_fast_unwind_enabled && rule_cache)) {
@@ -257,6 +294,12 @@ uint32_t lt_backtrace_logged(uintptr_t entry, uintptr_t ra, uintptr_t cfa, uintp
 	return lt_backtrace_full(entry, frames, max);
 }
 
+uint32_t lt_backtrace_logged(uintptr_t entry, uintptr_t ra, uintptr_t cfa, uintptr_t bp,
+			     uintptr_t *frames, uint32_t max, struct lt_walk_log *log)
+{
+	return backtrace_logged(entry, ra, cfa, bp, frames, max, log);
+}
+
 uint32_t lt_backtrace(uintptr_t entry, uintptr_t ra, uintptr_t cfa, uintptr_t *frames,
 		      uint32_t max)
 {
@@ -264,7 +307,7 @@ uint32_t lt_backtrace(uintptr_t entry, uintptr_t ra, uintptr_t cfa, uintptr_t *f
 	 * (it is built with -ffixed-rbp). */
 	uintptr_t bp;
 	__asm__ volatile("mov %%rbp, %0" : "=r"(bp));
-	return lt_backtrace_logged(entry, ra, cfa, bp, frames, max, NULL);
+	return backtrace_logged(entry, ra, cfa, bp, frames, max, NULL);
 }
 
 /* Cold. The stack pointer of the innermost frame that belongs neither to

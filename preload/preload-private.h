@@ -201,16 +201,26 @@ uint32_t lt_backtrace(uintptr_t entry, uintptr_t ra, uintptr_t cfa, uintptr_t *f
  * words returns the same frames. usable is false when the walk went to
  * libunwind or read more words than the log holds. */
 #define LT_WALK_LOG_MAX 24
+/* Offsets are kept in 16 bits: a walk that reads further from its first
+ * frame (frames of 64 KiB) is not logged. */
+#define LT_WALK_LOG_OFF_MAX 0xffffu
 struct lt_walk_log {
 	bool usable, uses_bp;
 	uint32_t n;
-	uint32_t off[LT_WALK_LOG_MAX];
+	uint16_t off[LT_WALK_LOG_MAX];
 	uintptr_t value[LT_WALK_LOG_MAX];
 };
 /* HOT. lt_backtrace with the caller's RBP given, filling log (which the
  * caller sets to usable, empty) when not NULL. */
 uint32_t lt_backtrace_logged(uintptr_t entry, uintptr_t ra, uintptr_t cfa, uintptr_t bp,
 			     uintptr_t *frames, uint32_t max, struct lt_walk_log *log) LT_HIDDEN;
+/* HOT. The first return addresses (at most LT_PEEK_WORDS) a walk from
+ * this start reads, by the cached rules alone; returns how many it
+ * found. A cheap summary of the callers, for the stack cache to tell
+ * apart the stacks above one call site. */
+#define LT_PEEK_WORDS 2
+uint32_t lt_backtrace_peek(uintptr_t ra, uintptr_t cfa, uintptr_t bp,
+			   uintptr_t words[LT_PEEK_WORDS]) LT_HIDDEN;
 /* The same with libunwind alone: the reference the fast path is tested
  * against, and its fallback. */
 uint32_t lt_backtrace_full(uintptr_t entry, uintptr_t *frames, uint32_t max) LT_HIDDEN;

@@ -53,6 +53,17 @@ struct scan {
 	size_t nsamples, index_size;
 	struct start_slot *by_start;
 	size_t start_mask, by_start_size;
+	/* The block the last lookup found: the words of a block often point
+	 * into one neighbour (a collector's page of objects into itself). */
+	uintptr_t last_addr, last_span;
+	long last_index;
+	/* Where blocks are, coarsely: [lo, hi) pairs of blocks less than
+	 * OCCUPIED_GAP apart, sorted. Most words that are not pointers to
+	 * blocks (into libraries, stacks, or not addresses at all) fall
+	 * outside every pair and cost a search of a few cache lines instead
+	 * of one over every block. */
+	uintptr_t (*occupied)[2];
+	size_t noccupied, occupied_size;
 	uint32_t *stack;
 	size_t top;
 	struct lt_maps maps;
@@ -148,6 +159,30 @@ static void collect_mapping(const struct lt_mapping *m, void *ctx)
 	b->map_path = m->path;
 }
 
+#define OCCUPIED_GAP (64u << 10)
+
+/* An acceleration too: without memory, every word takes the full search. */
+static void collect_occupied(struct scan *s)
+{
+	s->occupied_size = s->n * sizeof(*s->occupied);
+	s->occupied = lt_os_map(s->occupied_size);
+	if (!s->occupied)
+		return;
+	size_t k = 0;
+	for (size_t i = 0; i < s->n; i++) {
+		uintptr_t lo = s->b[i].addr, hi = lo + (s->b[i].size ? s->b[i].size : 1);
+		if (k && lo - s->occupied[k - 1][1] < OCCUPIED_GAP) {
+			if (hi > s->occupied[k - 1][1])
+				s->occupied[k - 1][1] = hi;
+			continue;
+		}
+		s->occupied[k][0] = lo;
+		s->occupied[k][1] = hi;
+		k++;
+	}
+	s->noccupied = k;
+}
+
 static int collect_blocks(struct scan *s)
 {
 	size_t count = 0;
@@ -185,6 +220,7 @@ static int collect_blocks(struct scan *s)
 		if (i % SAMPLE_STRIDE == 0)
 			s->samples[i / SAMPLE_STRIDE] = s->b[i].addr;
 	}
+	collect_occupied(s);
 	/* The hash is an acceleration: without memory for it, lookups
 	 * take the binary searches alone. */
 	size_t slots = 1024;
@@ -217,10 +253,8 @@ static inline size_t last_at_or_below(const uintptr_t *a, size_t lo, size_t hi, 
 	return lo;
 }
 
-static inline long find_block(const struct scan *s, uintptr_t v)
+static inline long find_block_uncached(const struct scan *s, uintptr_t v)
 {
-	if (v < s->lo || v >= s->hi)
-		return -1;
 	if (s->by_start) {
 		for (size_t h = start_hash(v, s->start_mask);; h = (h + 1) & s->start_mask) {
 			const struct start_slot *e = &s->by_start[h];
@@ -238,6 +272,36 @@ static inline long find_block(const struct scan *s, uintptr_t v)
 	if (v >= b->addr && v < b->addr + (b->size ? b->size : 1))
 		return (long)lo;
 	return -1;
+}
+
+static inline bool maybe_occupied(const struct scan *s, uintptr_t v)
+{
+	if (!s->occupied)
+		return true;
+	size_t lo = 0, n = s->noccupied;
+	while (n > 1) {
+		size_t half = n / 2;
+		lo = s->occupied[lo + half][0] <= v ? lo + half : lo;
+		n -= half;
+	}
+	return v >= s->occupied[lo][0] && v < s->occupied[lo][1];
+}
+
+static inline long find_block(struct scan *s, uintptr_t v)
+{
+	if (v < s->lo || v >= s->hi)
+		return -1;
+	if (v - s->last_addr < s->last_span)
+		return s->last_index;
+	if (!maybe_occupied(s, v))
+		return -1;
+	long i = find_block_uncached(s, v);
+	if (i >= 0) {
+		s->last_addr = s->b[i].addr;
+		s->last_span = s->b[i].size ? s->b[i].size : 1;
+		s->last_index = i;
+	}
+	return i;
 }
 
 /* ---- interior-pointer heuristics, as valgrind's defaults ---- */
@@ -837,6 +901,8 @@ out:
 		lt_os_unmap(s.starts, s.index_size);
 	if (s.by_start)
 		lt_os_unmap(s.by_start, s.by_start_size);
+	if (s.occupied)
+		lt_os_unmap(s.occupied, s.occupied_size);
 	return rc;
 }
 

@@ -19,25 +19,24 @@
  * checked in full. */
 #include "preload-private.h"
 
-#define CACHE_BITS 11
+#define CACHE_BITS 12
 #define CACHE_SIZE (1u << CACHE_BITS)
 /* A start can have several stacks above it (a wrapper called from
  * different callers at the same depth): each set keeps the last WAYS. */
 #define WAYS 4
 
-/* One stack word the walk read: its offset from the start's stack pointer
- * and the value it held. */
-struct read_word {
-	uintptr_t value;
-	uint32_t off;
-};
-
+/* One entry: the start it answers for, the id, and the stack words the
+ * walk read (offsets from the start's stack pointer, and their values),
+ * laid out so that a lookup touches two cache lines of header and
+ * offsets and as many of values as the walk read words. */
 struct stack_entry {
 	_Atomic uint64_t seq;
 	uintptr_t entry, ra, sp, bp;
-	uint32_t epoch, max, id, n;
+	uint32_t epoch, id;
+	uint16_t max, n;
 	bool uses_bp;
-	struct read_word words[LT_WALK_LOG_MAX];
+	uint16_t off[LT_WALK_LOG_MAX];
+	uintptr_t value[LT_WALK_LOG_MAX];
 };
 
 static struct stack_entry *cache;
@@ -61,9 +60,12 @@ void lt_stack_cache_init(void)
 		recent = lt_os_map(CACHE_SIZE / WAYS);
 }
 
-static inline uint64_t start_hash(uintptr_t entry, uintptr_t ra, uintptr_t sp)
+static inline uint64_t start_hash(uintptr_t entry, uintptr_t ra, uintptr_t sp,
+				  const uintptr_t callers[LT_PEEK_WORDS])
 {
 	uint64_t h = (ra ^ (sp << 16) ^ (sp >> 4) ^ entry) * 0x9e3779b97f4a7c15ull;
+	for (unsigned i = 0; i < LT_PEEK_WORDS; i++)
+		h = (h ^ callers[i]) * 0xff51afd7ed558ccdull;
 	return h | 1;   /* never 0, the unused tag */
 }
 
@@ -73,8 +75,10 @@ static inline unsigned set_of(uint64_t hash)
 }
 
 /* The id the entry holds for this start if the stack still holds every
- * word the walk read; 0 otherwise. Each word is read only when its offset
- * stays inside this thread's stack, so a torn entry cannot fault. */
+ * word the walk read; 0 otherwise. The words are compared in the order
+ * the walk read them: stacks from the same start part near it. Each
+ * offset is clamped to this thread's stack, so a torn entry cannot
+ * fault. */
 static inline uint32_t lookup(const struct stack_entry *e, uintptr_t entry, uintptr_t ra,
 			      uintptr_t sp, uintptr_t bp, uint32_t max, uint32_t epoch)
 {
@@ -90,10 +94,9 @@ static inline uint32_t lookup(const struct stack_entry *e, uintptr_t entry, uint
 	if (LT_UNLIKELY(n > LT_WALK_LOG_MAX))
 		return 0;
 	for (uint32_t i = 0; i < n; i++) {
-		uint32_t off = GET(e->words[i].off);
-		if (LT_UNLIKELY(off > span))
-			return 0;
-		if (*(const uintptr_t *)(sp + off) != GET(e->words[i].value))
+		uintptr_t off = GET(e->off[i]);
+		off = off <= span ? off : 0;
+		if (*(const uintptr_t *)(sp + off) != GET(e->value[i]))
 			return 0;
 	}
 	uint32_t id = GET(e->id);
@@ -121,12 +124,12 @@ static void store(struct stack_entry *e, uintptr_t entry, uintptr_t ra, uintptr_
 	PUT(e->bp, bp);
 	PUT(e->uses_bp, log->uses_bp);
 	PUT(e->epoch, epoch);
-	PUT(e->max, max);
+	PUT(e->max, (uint16_t)max);
 	PUT(e->id, id);
-	PUT(e->n, log->n);
+	PUT(e->n, (uint16_t)log->n);
 	for (uint32_t i = 0; i < log->n; i++) {
-		PUT(e->words[i].off, log->off[i]);
-		PUT(e->words[i].value, log->value[i]);
+		PUT(e->off[i], log->off[i]);
+		PUT(e->value[i], log->value[i]);
 	}
 	atomic_store_explicit(&e->seq, seq + 2, memory_order_release);
 }
@@ -157,6 +160,28 @@ static LT_NOINLINE void remember(unsigned set, uint64_t hash, uintptr_t entry, u
 	PUT(recent[set / WAYS], (uint8_t)(v - set));
 }
 
+/* Probes one set for this start under this hash: the id, or 0 with
+ * *seen set when an entry of the same hash held other words. */
+static inline uint32_t probe(uint64_t hash, uintptr_t entry, uintptr_t ra, uintptr_t sp,
+			     uintptr_t bp, uint32_t max, uint32_t epoch, bool *seen)
+{
+	unsigned set = set_of(hash);
+	unsigned first = GET(recent[set / WAYS]);
+	for (unsigned k = 0; k < WAYS; k++) {
+		unsigned w = set + ((first + k) & (WAYS - 1));
+		if (GET(tags[w]) != hash)
+			continue;
+		uint32_t id = lookup(&cache[w], entry, ra, sp, bp, max, epoch);
+		if (LT_LIKELY(id)) {
+			if (k)
+				PUT(recent[set / WAYS], (uint8_t)(w - set));
+			return id;
+		}
+		*seen = true;
+	}
+	return 0;
+}
+
 uint32_t lt_stack_id(uintptr_t entry, uintptr_t ra, uintptr_t sp, uint32_t max)
 {
 	/* The caller's RBP: nothing in this library touches the register
@@ -164,20 +189,23 @@ uint32_t lt_stack_id(uintptr_t entry, uintptr_t ra, uintptr_t sp, uint32_t max)
 	uintptr_t bp;
 	__asm__ volatile("mov %%rbp, %0" : "=r"(bp));
 	uint32_t epoch = atomic_load_explicit(&lt_module_epoch, memory_order_relaxed);
-	uint64_t hash = start_hash(entry, ra, sp);
-	unsigned set = set_of(hash);
-	if (LT_LIKELY(cache && tags && recent)) {
-		unsigned first = GET(recent[set / WAYS]);
-		for (unsigned k = 0; k < WAYS; k++) {
-			unsigned w = set + ((first + k) & (WAYS - 1));
-			if (GET(tags[w]) != hash)
-				continue;
-			uint32_t id = lookup(&cache[w], entry, ra, sp, bp, max, epoch);
-			if (LT_LIKELY(id)) {
-				if (k)
-					PUT(recent[set / WAYS], (uint8_t)(w - set));
+	uintptr_t callers[LT_PEEK_WORDS] = { 0 };
+	uint64_t hash = start_hash(entry, ra, sp, callers);
+	bool ready = cache && tags && recent, shared = false;
+	if (LT_LIKELY(ready)) {
+		uint32_t id = probe(hash, entry, ra, sp, bp, max, epoch, &shared);
+		if (LT_LIKELY(id))
+			return id;
+		/* Several stacks above this start (a wrapper called from
+		 * many places at the same depth) would share one set of WAYS
+		 * entries: those go to sets picked by their first callers'
+		 * return addresses too. Only the set depends on them: an
+		 * entry is still checked word by word. */
+		if (shared && lt_backtrace_peek(ra, sp, bp, callers)) {
+			hash = start_hash(entry, ra, sp, callers);
+			id = probe(hash, entry, ra, sp, bp, max, epoch, &shared);
+			if (id)
 				return id;
-			}
 		}
 	}
 	uintptr_t frames[LT_SNAP_MAX_DEPTH];
@@ -187,7 +215,7 @@ uint32_t lt_stack_id(uintptr_t entry, uintptr_t ra, uintptr_t sp, uint32_t max)
 	log.n = 0;
 	uint32_t depth = lt_backtrace_logged(entry, ra, sp, bp, frames, max, &log);
 	uint32_t id = lt_depot_intern(frames, depth);
-	if (cache && tags && recent && id && log.usable)
-		remember(set, hash, entry, ra, sp, bp, max, epoch, id, &log);
+	if (ready && id && log.usable)
+		remember(set_of(hash), hash, entry, ra, sp, bp, max, epoch, id, &log);
 	return id;
 }
