@@ -5,6 +5,9 @@
  * a report's time, paid again by every report. Here the first report
  * writes a copy whose sections are already inflated, and later ones map
  * that copy instead.
+ * The cache is never the only source: a copy is used when libdwfl's own
+ * search still finds the file it was made from (same build-id), so a
+ * report reads the same DWARF with and without the cache.
  * Context: offline side only (the reporter), through libdwfl's
  * find_debuginfo callback. Never changes a report: whatever goes wrong
  * (no HOME, read-only or full disk, a corrupt or foreign cache file), the
@@ -396,18 +399,81 @@ static int write_copy(int from, const char *dir, const char *name, const char *p
 	return 0;
 }
 
-/* Makes the copy of the debug file libdwfl found, open on fd, when it is
- * this module's own (not a dwz file it refers to) and has something to
- * inflate. */
-static void store_copy(int fd, const unsigned char *id, int id_len, const char *name,
-		       const char *path)
+/* Whether the debug file open on fd is this module's own (not a dwz file
+ * it refers to) and has something to inflate. */
+static bool worth_a_copy(int fd, const unsigned char *id, int id_len)
 {
 	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	bool worth = elf && elf_kind(elf) == ELF_K_ELF && build_id_is(elf, id, id_len) &&
 		     has_compressed_sections(elf);
 	elf_end(elf);
-	if (worth)
-		write_copy(fd, cache_dir, name, path);
+	return worth;
+}
+
+/* ---- finding the original ---- */
+
+/* What the scratch session's search found: an fd of ours on it and its
+ * name. */
+struct found {
+	int fd;
+	char *name;
+};
+
+static int record_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname,
+			    Dwarf_Addr base, const char *file_name,
+			    const char *debuglink_file, GElf_Word debuglink_crc,
+			    char **debuginfo_file_name)
+{
+	struct found *f = *userdata;
+	int fd = dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name,
+					      debuglink_file, debuglink_crc,
+					      debuginfo_file_name);
+	int saved = errno;
+	if (fd >= 0 && f && f->fd < 0 && *debuginfo_file_name &&
+	    (f->name = strdup(*debuginfo_file_name)) &&
+	    (f->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) < 0) {
+		free(f->name);
+		f->name = NULL;
+	}
+	errno = saved;
+	return fd;
+}
+
+static char *default_debuginfo_path;  /* NULL: libdwfl's default, as image.c */
+
+static const Dwfl_Callbacks scratch_callbacks = {
+	.find_elf = dwfl_build_id_find_elf,
+	.find_debuginfo = record_debuginfo,
+	.section_address = dwfl_offline_section_address,
+	.debuginfo_path = &default_debuginfo_path,
+};
+
+/* libdwfl's own search for the debug file of the module file file_name,
+ * run for a module of a scratch session: that search opens the file it
+ * finds as its module's debug ELF, and libdwfl keeps that ELF whatever fd
+ * the callback returns, so run for the real module it would leave the
+ * compressed original in use. Asking for the symbol table runs the search
+ * (the DWARF, which would inflate the sections, is not asked for).
+ * Returns an fd and the file's name in *name (malloc'd), or -1. */
+static int find_original(const char *modname, const char *file_name, char **name)
+{
+	struct found f = { .fd = -1, .name = NULL };
+	Dwfl *dwfl = dwfl_begin(&scratch_callbacks);
+	Dwfl_Module *mod;
+	void **userdata;
+	if (!dwfl)
+		return -1;
+	dwfl_report_begin(dwfl);
+	mod = dwfl_report_elf(dwfl, modname, file_name, -1, 0, false);
+	dwfl_report_end(dwfl, NULL, NULL);
+	if (mod) {
+		dwfl_module_info(mod, &userdata, NULL, NULL, NULL, NULL, NULL, NULL);
+		*userdata = &f;
+		dwfl_module_getsymtab(mod);
+	}
+	dwfl_end(dwfl);
+	*name = f.name;
+	return f.fd;
 }
 
 /* ---- the libdwfl callback ---- */
@@ -435,11 +501,25 @@ static bool copy_name(Dwfl_Module *mod, const unsigned char **id, int *id_len,
 	return snprintf(path, path_len, "%s/%s", cache_dir, name) < (int)path_len;
 }
 
-/* The copy is looked for before libdwfl's own search: that search opens
- * the file it finds as the module's debug ELF (dwfl_build_id_find_debuginfo
- * sets it), and libdwfl then keeps that ELF whatever fd this callback
- * returns. So a report that writes a copy still reads the original; the
- * next ones read the copy. */
+/* An fd on the inflated copy of the debug file open on fd, found valid or
+ * made now; -1 when the file needs none or no copy can be had. */
+static int inflated_copy(int fd, const unsigned char *id, int id_len, const char *name,
+			 const char *path)
+{
+	int copy = -1;
+	if (!worth_a_copy(fd, id, id_len))
+		return -1;
+	if (dir_is_ours(cache_dir))
+		copy = open_copy(path, id, id_len);
+	if (copy < 0 && write_copy(fd, cache_dir, name, path) == 0)
+		copy = open_copy(path, id, id_len);
+	return copy;
+}
+
+/* libdwfl's standard search; then, when what it found has compressed
+ * sections, the copy in the cache (made if missing) in its place. The
+ * copy stands for a file that is still there: it is never used when the
+ * search finds nothing. */
 int lt_debugcache_find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname,
 				 Dwarf_Addr base, const char *file_name,
 				 const char *debuglink_file, GElf_Word debuglink_crc,
@@ -447,21 +527,29 @@ int lt_debugcache_find_debuginfo(Dwfl_Module *mod, void **userdata, const char *
 {
 	const unsigned char *id;
 	char name[2 * BUILD_ID_MAX + sizeof(".debug")], path[PATH_MAX];
-	int id_len, fd;
-	bool cached = copy_name(mod, &id, &id_len, name, sizeof(name), path, sizeof(path));
-	elf_version(EV_CURRENT);
-	if (cached && dir_is_ours(cache_dir) && (fd = open_copy(path, id, id_len)) >= 0) {
-		/* libdwfl owns the name it is given and frees it with free(). */
-		if ((*debuginfo_file_name = strdup(path)))
-			return fd;
+	char *found_name = NULL, *copy_path = NULL;
+	int id_len, fd = -1, copy = -1;
+	if (file_name && copy_name(mod, &id, &id_len, name, sizeof(name), path, sizeof(path)))
+		fd = find_original(modname, file_name, &found_name);
+	/* Nothing found by the scratch session (or a debug file libdwfl
+	 * holds only in memory): the standard search decides, as without
+	 * the cache. */
+	if (fd < 0)
+		return dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name,
+						    debuglink_file, debuglink_crc,
+						    debuginfo_file_name);
+	copy = inflated_copy(fd, id, id_len, name, path);
+	if (copy >= 0 && !(copy_path = strdup(path))) {
+		close(copy);
+		copy = -1;
+	}
+	/* libdwfl owns the name it is given and frees it with free(). */
+	if (copy >= 0) {
 		close(fd);
+		free(found_name);
+		*debuginfo_file_name = copy_path;
+		return copy;
 	}
-	fd = dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name,
-					  debuglink_file, debuglink_crc, debuginfo_file_name);
-	if (fd >= 0 && cached) {
-		int saved = errno;
-		store_copy(fd, id, id_len, name, path);
-		errno = saved;
-	}
+	*debuginfo_file_name = found_name;
 	return fd;
 }
