@@ -140,10 +140,17 @@ static bool build_id_is(Elf *elf, const unsigned char *id, int id_len)
 	return n == id_len && memcmp(bits, id, (size_t)id_len) == 0;
 }
 
-/* A truncated copy can still have readable headers: every section must
- * lie within the file. */
+/* A truncated copy can still have readable headers (libelf then sees no
+ * sections at all): the section header table and every section must lie
+ * within the file. */
 static bool sections_within(Elf *elf, off_t size)
 {
+	GElf_Ehdr ehdr;
+	size_t n;
+	if (!gelf_getehdr(elf, &ehdr) || elf_getshdrnum(elf, &n) != 0 || n < 2 ||
+	    ehdr.e_shoff > (GElf_Off)size ||
+	    (GElf_Off)n * ehdr.e_shentsize > (GElf_Off)size - ehdr.e_shoff)
+		return false;
 	for (Elf_Scn *scn = NULL; (scn = elf_nextscn(elf, scn));) {
 		GElf_Shdr shdr;
 		if (!gelf_getshdr(scn, &shdr))
