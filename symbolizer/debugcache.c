@@ -3,8 +3,8 @@
  * sections (SHF_COMPRESSED, or the older .zdebug_* ones), and libdw
  * inflates all of them whenever it opens one: for glibc's that is most of
  * a report's time, paid again by every report. Here the first report
- * writes a copy whose sections are already inflated, and later ones map
- * that copy instead.
+ * that needs such a file writes a copy whose sections are inflated, and
+ * it and later reports map that copy instead.
  * The cache is never the only source: a copy is used when libdwfl's own
  * search still finds the file it was made from (same build-id), so a
  * report reads the same DWARF with and without the cache.
@@ -29,7 +29,7 @@
 #include "symbolizer-private.h"
 
 /* Bound on the *.debug files of the directory, checked after each new
- * copy (glibc's inflated debug file is about 20 MiB). */
+ * copy (glibc 2.36's inflated debug file is about 10 MiB). */
 #define CACHE_BOUND ((off_t)512 << 20)
 /* A copy's mtime says when it was last used; refreshing it once a day is
  * precise enough for eviction and spares a write on every report. */

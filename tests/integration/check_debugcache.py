@@ -18,6 +18,11 @@ symbol_cache=no.
   unwritable  a directory that cannot be written or created, one others
               can write to, a file size limit hit in the middle of the
               copy (as a full disk would), no HOME: nothing left behind
+  debuglink   the program itself stripped, its DWARF in a separate file
+              found by .gnu_debuglink, compressed both ways (zlib-gnu's
+              .zdebug_* sections, renamed in the copy, and zlib's
+              SHF_COMPRESSED ones); the copy not used once the file it was
+              made from is gone
   bound       beyond 512 MiB of *.debug files the least recently used go;
               stale temporary copies go; a used copy's mtime is refreshed
               once a day
@@ -26,7 +31,7 @@ symbol_cache=no.
         --preload build/libleaktrace.so --outdir DIR -- LINKED_LIST
 
 Exit status 0 pass, 1 fail, 77 skipped (no compressed debug file for the
-program's libc here).
+program's libc here; debuglink needs none).
 """
 
 import argparse
@@ -77,25 +82,26 @@ def compressed_sections(path):
 
 
 class Case:
-    def __init__(self, a, ck, bid):
+    def __init__(self, a, ck, bid, prog=None):
         self.a = a
         self.ck = ck
         self.bid = bid
         self.name = bid + '.debug'
         self.n = 0
+        self.prog = prog or a.prog
         self.raw = self.trace()
         self.reference = self.render('reference', 'no')
 
     def trace(self):
-        raw = os.path.join(self.a.outdir, 'prog.raw')
+        raw = os.path.join(self.a.outdir, os.path.basename(self.prog) + '.raw')
         env = clean_env()
         env['LD_PRELOAD'] = self.a.preload
         env['LEAKTRACE_OPTIONS'] = 'raw_file=%s:log_file=%s:symbol_cache=no' % (
             raw, os.path.join(self.a.outdir, 'prog.log'))
-        p = subprocess.run([self.a.prog], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        p = subprocess.run([self.prog], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                            stderr=subprocess.PIPE, env=env, timeout=TIMEOUT)
         if p.returncode != 0 or not os.path.exists(raw):
-            sys.exit('tracing %s failed: %d %s' % (self.a.prog, p.returncode, p.stderr[-500:]))
+            sys.exit('tracing %s failed: %d %s' % (self.prog, p.returncode, p.stderr[-500:]))
         return raw
 
     def render(self, label, cache, env=None, preexec=None):
@@ -168,6 +174,25 @@ def case_identical(c):
     ck.expect('warm cache: the same copy reused (inode, size, mtime unchanged)',
               st is not None and (st2.st_ino, st2.st_size, st2.st_mtime_ns) ==
               (st.st_ino, st.st_size, st.st_mtime_ns))
+
+    # Reporters starting at once on a cold cache (traced processes that
+    # exit together): each report whole, one copy, no temporary file left.
+    many = c.dir('concurrent')
+    procs = []
+    for i in range(6):
+        out = os.path.join(c.a.outdir, 'concurrent-%d.txt' % i)
+        procs.append((out, subprocess.Popen(
+            [c.a.leaktrace, 'report', '--log-file=' + out, '--json-file=' + out + '.json',
+             '--symbol-cache=' + many] + SHOW + [c.raw], stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=clean_env())))
+    for out, p in procs:
+        _, err = p.communicate(timeout=TIMEOUT)
+        got = (p.returncode, open(out).read(), open(out + '.json').read(),
+               err.decode('utf-8', 'replace'))
+        c.same('one of 6 reporters at once', got)
+    c.copy_ok('6 reporters at once', many)
+    ck.expect('6 reporters at once: one copy, no temporary file left',
+              c.listing(many) == [c.name], c.listing(many))
 
     # The default directory, from the reporter that the preloaded library
     # runs at exit with its cleaned environment.
@@ -292,6 +317,51 @@ def case_unwritable(c):
     c.same('default directory without HOME', c.render('no HOME', '', env=env))
 
 
+def case_debuglink(a, ck):
+    """The program's own DWARF in PROG.debug beside it, compressed."""
+    for style in ('zlib-gnu', 'zlib'):
+        d = os.path.join(a.outdir, style)
+        os.makedirs(d)
+        prog = os.path.join(d, 'prog')
+        shutil.copy(a.prog, prog)
+        dbg = prog + '.debug'
+        for argv in (['objcopy', '--only-keep-debug', prog, dbg],
+                     ['objcopy', '--compress-debug-sections=' + style, dbg],
+                     ['strip', '--strip-all', prog],
+                     ['objcopy', '--add-gnu-debuglink=' + dbg, prog]):
+            subprocess.run(argv, check=True, cwd=d)
+        out = subprocess.run(['readelf', '-SW', dbg], capture_output=True, text=True).stdout
+        if style == 'zlib-gnu':
+            packed = re.findall(r'\.zdebug_\w+', out)
+        else:
+            packed = compressed_sections(dbg)
+        ck.expect('%s: the debug file has compressed sections' % style, len(packed) >= 3,
+                  packed)
+        c = Case(a, ck, build_id(prog), prog)
+        ck.expect('%s: reference: the program\'s frames with lines from PROG.debug' % style,
+                  'new_node (02-linked-list.c:' in c.reference[1], c.reference[1][-2000:])
+        cache = os.path.join(d, 'cache')
+        c.same(style + ', cold cache', c.render('cold', cache))
+        st = c.copy_ok(style, cache)
+        out = subprocess.run(['readelf', '-SW', os.path.join(cache, c.name)],
+                             capture_output=True, text=True).stdout
+        names = re.findall(r'\] (\.z?debug_\w+)', out)
+        ck.expect('%s: the copy\'s sections named .debug_*' % style,
+                  len(names) >= 3 and all(n.startswith('.debug_') for n in names), names)
+        c.same(style + ', warm cache', c.render('warm', cache))
+        ck.expect(style + ', warm cache: the same copy', st is not None and
+                  os.stat(os.path.join(cache, c.name)).st_ino == st.st_ino)
+        # Without the file it stands for, the copy is not used: the report
+        # is the one without the cache (names from nowhere, no lines).
+        os.rename(dbg, dbg + '.away')
+        gone = c.render('original gone, no cache', 'no')
+        ck.expect(style + ', original gone: no lines without the cache',
+                  'new_node (02-linked-list.c:' not in gone[1], gone[1][-2000:])
+        got = c.render('original gone, warm cache', cache)
+        ck.expect(style + ', original gone: the copy is not used, the same report', got == gone,
+                  got[1][-2000:])
+
+
 def sparse(path, size, mtime):
     with open(path, 'wb') as f:
         f.truncate(size)
@@ -333,7 +403,7 @@ def case_bound(c):
 
 
 CASES = {'identical': case_identical, 'corrupt': case_corrupt,
-         'unwritable': case_unwritable, 'bound': case_bound}
+         'unwritable': case_unwritable, 'bound': case_bound, 'debuglink': None}
 
 
 def main():
@@ -352,6 +422,11 @@ def main():
     os.makedirs(a.outdir)
     a.outdir = os.path.abspath(a.outdir)
 
+    ck = Checker()
+    if a.case == 'debuglink':
+        case_debuglink(a, ck)
+        print('%d check(s) failed' % ck.failed if ck.failed else 'all checks passed')
+        return 1 if ck.failed else 0
     libc = libc_of(a.prog)
     bid = build_id(libc) if libc else None
     debug = bid and '/usr/lib/debug/.build-id/%s/%s.debug' % (bid[:2], bid[2:])
@@ -361,7 +436,6 @@ def main():
     if not compressed_sections(debug):
         print('%s has no compressed section: nothing to cache, skipped' % debug)
         return SKIP
-    ck = Checker()
     CASES[a.case](Case(a, ck, bid))
     print('%d check(s) failed' % ck.failed if ck.failed else 'all checks passed')
     return 1 if ck.failed else 0
