@@ -178,7 +178,8 @@ static void touch_if_stale(int fd, const struct stat *st)
 static int open_copy(const char *path, const unsigned char *id, int id_len)
 {
 	struct stat st;
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO planted under the name must not hang us. */
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
@@ -329,13 +330,18 @@ static int by_mtime(const void *pa, const void *pb)
  * Returns their number, their total size (keep included) in *total. */
 static size_t list_copies(int dirfd, const char *keep, struct entry **out, off_t *total)
 {
-	DIR *d = fdopendir(dup(dirfd));
+	int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 	struct entry *v = NULL;
 	size_t n = 0, cap = 0;
 	time_t now = time(NULL);
 	*total = 0;
-	if (!d)
+	*out = NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
 		return 0;
+	}
 	for (struct dirent *e; (e = readdir(d));) {
 		struct stat st;
 		if (fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||

@@ -254,6 +254,7 @@ def case_corrupt(c):
         ('not ELF', lambda p: open(p, 'wb').write(b'\x7fELF garbage' * 100)),
         ('empty', lambda p: open(p, 'wb').close()),
         ('a symbolic link to a good copy', lambda p: os.symlink(src, p)),
+        ('a FIFO', lambda p: os.mkfifo(p, 0o600)),
     ]
     if os.geteuid() == 0:
         def foreign(p):
