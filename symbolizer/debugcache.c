@@ -381,7 +381,8 @@ static void evict(const char *dir, const char *keep)
 	if (dirfd < 0)
 		return;
 	size_t n = list_copies(dirfd, keep, &v, &total);
-	qsort(v, n, sizeof(*v), by_mtime);
+	if (n)       /* v is NULL without entries: not for qsort */
+		qsort(v, n, sizeof(*v), by_mtime);
 	for (size_t i = 0; i < n && total > CACHE_BOUND; i++)
 		if (unlinkat(dirfd, v[i].name, 0) == 0)
 			total -= v[i].size;
