@@ -28,7 +28,11 @@ symbol_cache=no.
               once a day
 
     check_debugcache.py CASE --leaktrace build/leaktrace
-        --preload build/libleaktrace.so --outdir DIR -- LINKED_LIST
+        --preload build/libleaktrace.so --outdir DIR
+        [--reporter OTHER/leaktrace] -- LINKED_LIST
+
+--reporter renders the snapshots with another build of the command (the
+sanitizer build); the reports at exit stay the plain build's.
 
 Exit status 0 pass, 1 fail, 77 skipped (no compressed debug file for the
 program's libc here; debuglink needs none).
@@ -109,7 +113,7 @@ class Case:
         (None: the option left out), and the reporter's other output."""
         self.n += 1
         base = os.path.join(self.a.outdir, '%02d-%s' % (self.n, re.sub(r'\W+', '-', label)))
-        argv = [self.a.leaktrace, 'report', '--log-file=' + base + '.txt',
+        argv = [self.a.reporter, 'report', '--log-file=' + base + '.txt',
                 '--json-file=' + base + '.json'] + SHOW
         if cache is not None:
             argv.append('--symbol-cache=' + cache)
@@ -182,7 +186,7 @@ def case_identical(c):
     for i in range(6):
         out = os.path.join(c.a.outdir, 'concurrent-%d.txt' % i)
         procs.append((out, subprocess.Popen(
-            [c.a.leaktrace, 'report', '--log-file=' + out, '--json-file=' + out + '.json',
+            [c.a.reporter, 'report', '--log-file=' + out, '--json-file=' + out + '.json',
              '--symbol-cache=' + many] + SHOW + [c.raw], stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=clean_env())))
     for out, p in procs:
@@ -415,7 +419,9 @@ def main():
     ap.add_argument('--leaktrace', required=True)
     ap.add_argument('--preload', required=True)
     ap.add_argument('--outdir', required=True)
+    ap.add_argument('--reporter')
     a = ap.parse_args(argv[:cut])
+    a.reporter = os.path.abspath(a.reporter or a.leaktrace)
     a.prog = os.path.abspath(argv[cut + 1])
     a.leaktrace = os.path.abspath(a.leaktrace)
     a.preload = os.path.abspath(a.preload)
