@@ -4,7 +4,8 @@
  * at the wrong code, so it is not used (said once), and frames in it show
  * as "??? (in /path)". Separate debug files are found by build-id under
  * /usr/lib/debug, and through debuginfod when DEBUGINFOD_URLS is set
- * (dwfl_standard_find_debuginfo does both). A module deleted or replaced
+ * (dwfl_standard_find_debuginfo does both); one with compressed sections
+ * is read through its inflated copy in the cache (debugcache.c). A module deleted or replaced
  * since the program loaded it is read through /proc while the program
  * lives.
  * Context: offline side only. */
@@ -20,7 +21,7 @@ static char *debuginfo_path;      /* NULL: libdwfl's default search path */
 
 static const Dwfl_Callbacks callbacks = {
 	.find_elf = dwfl_build_id_find_elf,
-	.find_debuginfo = dwfl_standard_find_debuginfo,
+	.find_debuginfo = lt_debugcache_find_debuginfo,
 	.section_address = dwfl_offline_section_address,
 	.debuginfo_path = &debuginfo_path,
 };

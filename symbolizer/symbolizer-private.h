@@ -57,6 +57,15 @@ int lt_symtab_build(Dwfl_Module *mod, struct lt_symtab *t);
 const char *lt_symtab_lookup(const struct lt_symtab *t, uint64_t addr);
 void lt_symtab_free(struct lt_symtab *t);
 
+/* ---- debugcache.c ---- */
+
+/* libdwfl's find_debuginfo callback: dwfl_standard_find_debuginfo, then
+ * the cache's inflated copy of what it found when there is one to use. */
+int lt_debugcache_find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname,
+				 Dwarf_Addr base, const char *file_name,
+				 const char *debuglink_file, GElf_Word debuglink_crc,
+				 char **debuginfo_file_name);
+
 /* ---- image.c: one module file, opened on first use ---- */
 
 enum lt_image_state {

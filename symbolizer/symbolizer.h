@@ -41,6 +41,13 @@ struct lt_frame {
 
 struct lt_symbolizer;
 
+/* Where inflated copies of compressed separate debug files are kept
+ * (debugcache.c), from the symbol_cache option: "" the default directory
+ * ($XDG_CACHE_HOME/leaktrace, else $HOME/.cache/leaktrace), "no" none, or
+ * a directory. Without this call no cache is used. Applies to every
+ * symbolizer of the process. */
+void lt_debugcache_configure(const char *setting);
+
 /* Prepares symbolization of the stacks of snap, which must outlive the
  * symbolizer. Modules are opened lazily, on the first frame that needs
  * them. Messages (a module file that changed since the run, ...) go to diag

@@ -141,6 +141,7 @@ int lt_report_main(int argc, char **argv)
 
 	/* One write per buffer, not per line: stderr is unbuffered. */
 	setvbuf(stderr, errbuf, _IOFBF, sizeof(errbuf));
+	lt_debugcache_configure(o.symbol_cache);
 	struct lt_symbolizer *sym = lt_symbolizer_new(&snap, stderr);
 	if (!sym) {
 		fprintf(stderr, "leaktrace: out of memory\n");

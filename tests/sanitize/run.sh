@@ -45,6 +45,13 @@ for c in stripped corrupt deleted debugfile; do
 		grep -v '^\[PASS\]'
 done
 
+for c in identical corrupt unwritable bound debuglink; do
+	python3 "$src/tests/integration/check_debugcache.py" "$c" --leaktrace "$plain/leaktrace" \
+		--preload "$plain/libleaktrace.so" --reporter "$asan/leaktrace" \
+		--outdir "$asan/sanitize/debugcache-$c" -- "$plain/examples/linked-list" |
+		grep -v '^\[PASS\]'
+done
+
 echo "== ThreadSanitizer: $tsan"
 configure "$tsan" thread
 ninja -C "$tsan" tests/unit/test_table tests/unit/test_depot
