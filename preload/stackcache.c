@@ -44,6 +44,11 @@ static uint64_t *tags;   /* per entry: its start's hash, 0 when unused */
 /* Per set: the way that answered or was written last, tried first: the
  * calls of a loop come back to the same stack. */
 static uint8_t *recent;
+/* One bit per start hash (folded): set once stacks above the start were
+ * found to differ, so that its stacks are looked for by their callers
+ * first. A false positive costs the look at the callers, nothing else. */
+#define SHARED_BITS 16
+static _Atomic uint64_t *shared_starts;
 
 /* Fields other than seq are read and written as relaxed atomics: readers
  * may race with a writer, and the sequence count tells them so. */
@@ -58,6 +63,8 @@ void lt_stack_cache_init(void)
 		tags = lt_os_map(sizeof(*tags) * CACHE_SIZE);
 	if (!recent)
 		recent = lt_os_map(CACHE_SIZE / WAYS);
+	if (!shared_starts)
+		shared_starts = lt_os_map((1u << SHARED_BITS) / 8);
 }
 
 static inline uint64_t start_hash(uintptr_t entry, uintptr_t ra, uintptr_t sp,
@@ -162,7 +169,7 @@ static LT_NOINLINE void remember(unsigned set, uint64_t hash, uintptr_t entry, u
 
 /* Probes one set for this start under this hash: the id, or 0 with
  * *seen set when an entry of the same hash held other words. */
-static inline uint32_t probe(uint64_t hash, uintptr_t entry, uintptr_t ra, uintptr_t sp,
+static inline __attribute__((always_inline)) uint32_t probe(uint64_t hash, uintptr_t entry, uintptr_t ra, uintptr_t sp,
 			     uintptr_t bp, uint32_t max, uint32_t epoch, bool *seen)
 {
 	unsigned set = set_of(hash);
@@ -182,6 +189,23 @@ static inline uint32_t probe(uint64_t hash, uintptr_t entry, uintptr_t ra, uintp
 	return 0;
 }
 
+static inline unsigned shared_bit(uint64_t start)
+{
+	return (unsigned)(start >> (64 - SHARED_BITS));
+}
+
+static inline bool start_is_shared(uint64_t start)
+{
+	unsigned b = shared_bit(start);
+	return (atomic_load_explicit(&shared_starts[b / 64], memory_order_relaxed) >> (b % 64)) & 1;
+}
+
+static LT_NOINLINE void mark_start_shared(uint64_t start)
+{
+	unsigned b = shared_bit(start);
+	atomic_fetch_or_explicit(&shared_starts[b / 64], 1ull << (b % 64), memory_order_relaxed);
+}
+
 uint32_t lt_stack_id(uintptr_t entry, uintptr_t ra, uintptr_t sp, uint32_t max)
 {
 	/* The caller's RBP: nothing in this library touches the register
@@ -190,21 +214,28 @@ uint32_t lt_stack_id(uintptr_t entry, uintptr_t ra, uintptr_t sp, uint32_t max)
 	__asm__ volatile("mov %%rbp, %0" : "=r"(bp));
 	uint32_t epoch = atomic_load_explicit(&lt_module_epoch, memory_order_relaxed);
 	uintptr_t callers[LT_PEEK_WORDS] = { 0 };
-	uint64_t hash = start_hash(entry, ra, sp, callers);
-	bool ready = cache && tags && recent, shared = false;
+	const uint64_t start = start_hash(entry, ra, sp, callers);
+	uint64_t hash = start;
+	bool ready = cache && tags && recent && shared_starts, shared = false;
 	if (LT_LIKELY(ready)) {
-		uint32_t id = probe(hash, entry, ra, sp, bp, max, epoch, &shared);
-		if (LT_LIKELY(id))
-			return id;
-		/* Several stacks above this start (a wrapper called from
-		 * many places at the same depth) would share one set of WAYS
-		 * entries: those go to sets picked by their first callers'
-		 * return addresses too. Only the set depends on them: an
-		 * entry is still checked word by word. */
+		/* Several stacks above one start (a wrapper called from many
+		 * places at the same depth) would share one set of WAYS
+		 * entries: once seen, they go to sets picked by their first
+		 * callers' return addresses too. Only the set depends on
+		 * them: an entry is still checked word by word. */
+		shared = start_is_shared(start);
+		if (!shared) {
+			uint32_t id = probe(hash, entry, ra, sp, bp, max, epoch, &shared);
+			if (LT_LIKELY(id))
+				return id;
+			if (shared)
+				mark_start_shared(start);
+		}
 		if (shared && lt_backtrace_peek(ra, sp, bp, callers)) {
 			hash = start_hash(entry, ra, sp, callers);
-			id = probe(hash, entry, ra, sp, bp, max, epoch, &shared);
-			if (id)
+			bool unused = false;
+			uint32_t id = probe(hash, entry, ra, sp, bp, max, epoch, &unused);
+			if (LT_LIKELY(id))
 				return id;
 		}
 	}
