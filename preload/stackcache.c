@@ -223,6 +223,7 @@ uint32_t lt_stack_id(uintptr_t entry, uintptr_t ra, uintptr_t sp, uint32_t max)
 		 * entries: once seen, they go to sets picked by their first
 		 * callers' return addresses too. Only the set depends on
 		 * them: an entry is still checked word by word. */
+		bool probed = false, unused = false;
 		shared = start_is_shared(start);
 		if (!shared) {
 			uint32_t id = probe(hash, entry, ra, sp, bp, max, epoch, &shared);
@@ -230,12 +231,19 @@ uint32_t lt_stack_id(uintptr_t entry, uintptr_t ra, uintptr_t sp, uint32_t max)
 				return id;
 			if (shared)
 				mark_start_shared(start);
+			probed = true;
 		}
 		if (shared && lt_backtrace_peek(ra, sp, bp, callers)) {
 			hash = start_hash(entry, ra, sp, callers);
-			bool unused = false;
 			uint32_t id = probe(hash, entry, ra, sp, bp, max, epoch, &unused);
 			if (LT_LIKELY(id))
+				return id;
+		}
+		/* Stored before its start was found shared: still under the
+		 * start alone. */
+		if (!probed) {
+			uint32_t id = probe(start, entry, ra, sp, bp, max, epoch, &unused);
+			if (id)
 				return id;
 		}
 	}
