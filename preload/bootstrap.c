@@ -82,6 +82,29 @@ static LT_NOINLINE LT_COLD void resolve_all(void)
 	RESOLVE(pthread_detach, "pthread_detach");
 }
 
+static bool in_libc(void *fn)
+{
+	Dl_info info;
+	if (!fn || !dladdr(fn, &info) || !info.dli_fname)
+		return false;
+	const char *base = strrchr(info.dli_fname, '/');
+	return strcmp(base ? base + 1 : info.dli_fname, "libc.so.6") == 0;
+}
+
+/* glibc's malloc (ptmalloc) is the one whose chunk headers the live table
+ * reads. Another allocator loaded after us, or glibc's malloc debugging
+ * library (libc_malloc_debug.so, whose mcheck puts its own header before
+ * each block), answers from elsewhere: every one of its functions must be
+ * libc's own. */
+bool lt_real_malloc_is_glibc(void)
+{
+	return in_libc((void *)lt_real.malloc) && in_libc((void *)lt_real.calloc) &&
+	       in_libc((void *)lt_real.realloc) && in_libc((void *)lt_real.memalign) &&
+	       in_libc((void *)lt_real.posix_memalign) &&
+	       in_libc((void *)lt_real.aligned_alloc) && in_libc((void *)lt_real.valloc) &&
+	       in_libc((void *)lt_real.pvalloc) && in_libc((void *)lt_real.free);
+}
+
 int lt_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
 	if (!lt_real.sigaction && !lt_resolve_real())

@@ -61,6 +61,8 @@ extern struct lt_real_functions lt_real LT_HIDDEN;
  * before the library's constructor ran (ld.so calls malloc that early).
  * Returns false while resolution is under way on this or another thread. */
 bool lt_resolve_real(void) LT_HIDDEN;
+/* Init, after lt_resolve_real: whether the real malloc family is glibc's. */
+bool lt_real_malloc_is_glibc(void) LT_HIDDEN;
 
 /* C++ allocation functions are resolved on first use: libstdc++ may be
  * loaded late, by dlopen. Returns NULL if the symbol does not exist. */
@@ -133,8 +135,9 @@ void *lt_meta_alloc(size_t size) LT_HIDDEN;
 /* A block the program asked us to ignore (leaktrace_ignore, LSan's
  * __lsan_ignore_object, allocated under __lsan_disable) carries this bit in
  * its stack id: never reported as lost, its contents scanned as a root. The
- * depot hands out ids one by one from 1, far below this bit, and the table
- * keeps 31 bits of id. */
+ * depot hands out ids one by one from 1, far below this bit; the table
+ * keeps 24 bits of id and this flag in its slots (larger ids go to its
+ * side table). */
 #define LT_STACK_IGNORED 0x40000000u
 static inline uint32_t lt_stack_id_of(uint32_t table_id)
 {
@@ -171,6 +174,16 @@ uint64_t lt_table_dropped(void) LT_HIDDEN;
 bool lt_table_has_leaf_in(uintptr_t lo, uintptr_t hi) LT_HIDDEN;
 void lt_table_count_dropped(void) LT_HIDDEN;
 void lt_table_init(void) LT_HIDDEN;
+/* Init: whether the real allocator is glibc's malloc, whose chunk headers
+ * give a block's usable size (the table then stores 4 bytes per block
+ * instead of 8). Only how new records are stored depends on it. */
+void lt_table_set_glibc_chunks(bool on) LT_HIDDEN;
+bool lt_table_glibc_chunks(void) LT_HIDDEN;
+/* Cold: malloc_usable_size of a live block from its glibc chunk header,
+ * without following the header anywhere; false when the allocator is not
+ * glibc's or the header is one no live chunk has (the program wrote over
+ * it). */
+bool lt_table_chunk_usable(uintptr_t addr, uint64_t *usable) LT_HIDDEN;
 
 /* ---- stack depot (depot.c) ---- */
 

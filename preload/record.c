@@ -26,6 +26,7 @@ bool lt_init_core(void)
 	lt_stack_cache_init();
 	lt_threadreg_init();
 	bool ok = lt_resolve_real();
+	lt_table_set_glibc_chunks(ok && lt_real_malloc_is_glibc());
 	lt_self.depth--;
 	atomic_store_explicit(&lt_init_state, ok ? 2 : 0, memory_order_release);
 	return ok;

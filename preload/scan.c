@@ -183,6 +183,38 @@ static void collect_occupied(struct scan *s)
 	s->noccupied = k;
 }
 
+/* How many bytes from addr on are readable, across adjacent readable
+ * mappings. */
+static uint64_t readable_from(const struct scan *s, uintptr_t addr)
+{
+	const struct lt_region *r = lt_maps_find(&s->maps, addr);
+	if (!r)
+		return 0;
+	const struct lt_region *end = s->maps.regions + s->maps.count;
+	uintptr_t hi = addr;
+	for (; r < end && r->lo <= hi && r->readable && r->kind != LT_REGION_DEVICE; r++)
+		hi = r->hi;
+	return hi - addr;
+}
+
+/* The blocks are read in place: a size that overruns the readable memory
+ * holding the block's start, or the next block, is no live block's (the
+ * program overwrote the malloc header its size is derived from, or it
+ * took the block's pages away) and is cut there, so the scan never faults. */
+static void keep_blocks_readable(struct scan *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		struct lt_scan_block *b = &s->b[i];
+		if (b->map_type || !b->size)
+			continue;
+		uint64_t room = readable_from(s, b->addr);
+		if (i + 1 < s->n && s->b[i + 1].addr - b->addr < room)
+			room = s->b[i + 1].addr - b->addr;
+		if (b->size > room)
+			b->size = room;
+	}
+}
+
 static int collect_blocks(struct scan *s)
 {
 	size_t count = 0;
@@ -386,9 +418,11 @@ static inline void push(struct scan *s, uint32_t i)
  * pointers of the program. */
 static bool is_chunk_header_of_next(const struct lt_scan_block *b, uintptr_t v)
 {
-	if (!lt_real.malloc_usable_size)
+	uint64_t usable;
+	/* read from the header with bounds, not with malloc_usable_size,
+	 * which follows a header the program may have overwritten */
+	if (!lt_table_chunk_usable(b->addr, &usable))
 		return false;
-	size_t usable = lt_real.malloc_usable_size((void *)b->addr);
 	return usable >= 8 && v == b->addr + usable - 8;
 }
 
@@ -874,6 +908,7 @@ int lt_scan_run(struct lt_scan_result *out, const struct lt_world *w, uintptr_t 
 		rc = rc ? rc : -ENOMEM;
 		goto out;
 	}
+	keep_blocks_readable(&s);
 	s.mem_fd = lt_open_proc("mem", O_RDONLY | O_CLOEXEC);
 
 	scan_roots(&s, w, self_sp);
