@@ -223,6 +223,25 @@ static int usable_size(int argc, char **argv)
 	return 0;
 }
 
+/* An underflow that wrote over the malloc headers of leaked blocks: the
+ * tracer reads block sizes back from those headers, and must neither
+ * fault nor hang. One header is no live chunk's (a huge size), one is a
+ * plausible chunk far larger than the block: the scan must not read past
+ * the block's neighbour or its mapping. Nothing is freed afterwards (glibc
+ * itself would stop at the neighbour's header). */
+static int overwritten_header(int argc, char **argv)
+{
+	(void)argc, (void)argv;
+	leak(20);
+	volatile size_t *volatile huge = malloc(100);
+	volatile size_t *volatile wide = malloc(60);
+	huge[-1] = (size_t)0x7ffffffffff0;
+	wide[-1] = ((size_t)1 << 30) | 1;
+	huge = wide = NULL;
+	printf("headers overwritten\n");
+	return 0;
+}
+
 /* A successful call leaves errno as it was. */
 static int errno_kept(int argc, char **argv)
 {
@@ -270,6 +289,7 @@ static const struct scenario scenarios[] = {
 	{ "valloc-pvalloc", valloc_pvalloc },
 	{ "usable-size", usable_size },
 	{ "errno-kept", errno_kept },
+	{ "overwritten-header", overwritten_header },
 	{ NULL, NULL },
 };
 

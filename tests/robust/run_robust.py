@@ -57,6 +57,10 @@ SCENARIOS = {
     'memalign-rounding': (A, ['memalign-rounding'], dict(main=(16, 1))),
     'valloc-pvalloc': (A, ['valloc-pvalloc'], dict(main=(17, 1))),
     'usable-size': (A, ['usable-size'], dict(main=(18, 1))),
+    # blocks whose malloc headers were overwritten: the huge header reads
+    # as 0 bytes; the wide one (1 GiB) is cut at the next block, 80 bytes
+    # on (the 60-byte block's chunk)
+    'overwritten-header': (A, ['overwritten-header'], dict(main=(20 + 0 + 80, 3))),
     'errno-kept': (A, ['errno-kept'], dict(main=(19, 1))),
     # every way out
     'exit-underscore': (E, ['_exit'], dict(main=(21, 1), status='exit 4')),
