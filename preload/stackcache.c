@@ -22,7 +22,9 @@
 #define CACHE_BITS 12
 #define CACHE_SIZE (1u << CACHE_BITS)
 /* A start can have several stacks above it (a wrapper called from
- * different callers at the same depth): each set keeps the last WAYS. */
+ * different callers at the same depth): each set keeps the last WAYS, and
+ * a start seen with two is marked shared, its stacks then spread over the
+ * sets by their first callers as well (lt_stack_id). */
 #define WAYS 4
 
 /* One entry: the start it answers for, the id, and the stack words the
@@ -169,8 +171,9 @@ static LT_NOINLINE void remember(unsigned set, uint64_t hash, uintptr_t entry, u
 
 /* Probes one set for this start under this hash: the id, or 0 with
  * *seen set when an entry of the same hash held other words. */
-static inline __attribute__((always_inline)) uint32_t probe(uint64_t hash, uintptr_t entry, uintptr_t ra, uintptr_t sp,
-			     uintptr_t bp, uint32_t max, uint32_t epoch, bool *seen)
+static inline __attribute__((always_inline)) uint32_t
+probe(uint64_t hash, uintptr_t entry, uintptr_t ra, uintptr_t sp, uintptr_t bp, uint32_t max,
+      uint32_t epoch, bool *seen)
 {
 	unsigned set = set_of(hash);
 	unsigned first = GET(recent[set / WAYS]);
