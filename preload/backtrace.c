@@ -182,6 +182,30 @@ static inline void log_read(struct lt_walk_log *log, uintptr_t cfa0, uintptr_t a
 	log->value[log->n++] = value;
 }
 
+/* One frame up by a frame rule: the caller's CFA, and the caller's RBP
+ * when the rule saved it (*bp_at: where it was read, 0 when not). Every
+ * read stays inside this thread's stack, above the current frame (the
+ * return address is at CFA - 8, a saved RBP at CFA - 16 or below): false
+ * where garbage would take it elsewhere, which stops the walk, never
+ * faults. */
+static inline bool step(uint64_t r, uintptr_t sp, uintptr_t hi, uintptr_t *bp,
+			uintptr_t *cfa_out, uintptr_t *bp_at)
+{
+	uintptr_t cfa = (RULE_FROM_RBP(r) ? *bp : sp) + RULE_CFA_OFF(r);
+	if (LT_UNLIKELY(cfa <= sp || cfa > hi))
+		return false;
+	*bp_at = 0;
+	if (RULE_RBP_SAVED(r)) {
+		uintptr_t at = cfa + RULE_RBP_OFF(r);
+		if (LT_UNLIKELY(at < sp))
+			return false;
+		*bp = *(const uintptr_t *)at;
+		*bp_at = at;
+	}
+	*cfa_out = cfa;
+	return true;
+}
+
 /* Walks with cached rules from the program's frame that called us;
  * returns 0 when it must hand over to libunwind. With a log, also notes
  * every stack word it read and whether it used the caller's RBP: the same
@@ -216,18 +240,10 @@ static inline uint32_t walk(struct lt_thread *t, uintptr_t entry, uintptr_t ra,
 				log->uses_bp = true;
 			bp_logged = true;
 		}
-		uintptr_t cfa = (RULE_FROM_RBP(r) ? bp : sp) + RULE_CFA_OFF(r);
-		/* Every read stays inside this thread's stack, above the
-		 * current frame (the return address is at CFA - 8, a saved
-		 * RBP at CFA - 16 or below): garbage stops the walk, never
-		 * faults. */
-		if (LT_UNLIKELY(cfa <= sp || cfa > hi))
+		uintptr_t cfa, bp_at;
+		if (!step(r, sp, hi, &bp, &cfa, &bp_at))
 			break;
-		if (RULE_RBP_SAVED(r)) {
-			uintptr_t bp_at = cfa + RULE_RBP_OFF(r);
-			if (LT_UNLIKELY(bp_at < sp))
-				break;
-			bp = *(const uintptr_t *)bp_at;
+		if (bp_at) {
 			bp_from = bp_at;
 			bp_logged = false;
 		}
@@ -257,15 +273,9 @@ uint32_t lt_backtrace_peek(uintptr_t ra, uintptr_t cfa, uintptr_t bp,
 		uint64_t r = rule_for(ip - 1);
 		if (RULE_KIND(r) != LT_RULE_FRAME)
 			break;
-		uintptr_t next = (RULE_FROM_RBP(r) ? bp : sp) + RULE_CFA_OFF(r);
-		if (next <= sp || next > hi)
+		uintptr_t next, bp_at;
+		if (!step(r, sp, hi, &bp, &next, &bp_at))
 			break;
-		if (RULE_RBP_SAVED(r)) {
-			uintptr_t bp_at = next + RULE_RBP_OFF(r);
-			if (bp_at < sp)
-				break;
-			bp = *(const uintptr_t *)bp_at;
-		}
 		ip = *(const uintptr_t *)(next - 8);
 		sp = next;
 		if (!ip)
