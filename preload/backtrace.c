@@ -241,8 +241,15 @@ static inline uint32_t walk(struct lt_thread *t, uintptr_t entry, uintptr_t ra,
 			bp_logged = true;
 		}
 		uintptr_t cfa, bp_at;
-		if (!step(r, sp, hi, &bp, &cfa, &bp_at))
+		if (!step(r, sp, hi, &bp, &cfa, &bp_at)) {
+			/* Where this stopped can depend on where this
+			 * thread's stack ends, which the log does not hold
+			 * (another thread's may end elsewhere, at the same
+			 * stack pointer): not for the stack cache. */
+			if (log)
+				log->usable = false;
 			break;
+		}
 		if (bp_at) {
 			bp_from = bp_at;
 			bp_logged = false;

@@ -79,12 +79,19 @@ size_t lt_boot_size(const void *p) LT_HIDDEN;
 
 struct lt_counter_slot;
 
+/* Entries of the per-thread memo of recent stacks (stackcache.c). */
+#define LT_STACK_MEMO 64
+
 struct lt_thread {
 	unsigned depth;           /* >0: inside our own code, pass calls through */
 	bool stack_known;
 	struct lt_counter_slot *counters;
 	uintptr_t stack_lo, stack_hi;  /* bounds for the fast unwinder */
 	unsigned ignore_depth;    /* >0: blocks allocated now are ignored (api.c) */
+	/* The stack cache's entries that answered this thread last, by call
+	 * site and depth (stackcache.c): the return address's low half, and
+	 * the way number + 1 (0 when none) in the low 16 bits. */
+	uint64_t stack_memo[LT_STACK_MEMO];
 };
 
 extern LT_TLS struct lt_thread lt_self LT_HIDDEN;
@@ -162,6 +169,8 @@ struct lt_table_entry {
 
 /* HOT. Removes the record of addr; returns false when there is none. */
 bool lt_table_remove(uintptr_t addr, struct lt_table_entry *old) LT_HIDDEN;
+/* HOT. The same when what the record held is not wanted (a free). */
+void lt_table_forget(uintptr_t addr) LT_HIDDEN;
 
 /* Cold: calls fn for every live block, in ascending address order for the
  * blocks of the main table (side-table blocks come last). */

@@ -1,7 +1,7 @@
 /* Recording: what happens after the real allocator answered.
  * Context: HOT, entered with the thread's depth raised. No locks, no stdio,
- * no allocator of the program; errno is left as the real call set it. */
-#include <errno.h>
+ * no allocator of the program; errno is left as the real call set it (the
+ * stack cache keeps it across a walk, the table's mappings keep it). */
 #include <sys/auxv.h>
 
 #include "preload-private.h"
@@ -69,7 +69,6 @@ static inline void clear_scratch_registers(void)
 void *lt_record_alloc(struct lt_thread *t, void *p, uint64_t size, uintptr_t entry,
 		      uintptr_t ra, uintptr_t cfa)
 {
-	int saved = errno;
 	struct lt_counter_slot *c = lt_thread_counters(t);
 
 	c->allocs++;
@@ -85,14 +84,12 @@ void *lt_record_alloc(struct lt_thread *t, void *p, uint64_t size, uintptr_t ent
 		lt_table_insert_at(slot, (uintptr_t)p, size, id);
 	else
 		lt_table_count_dropped();
-	errno = saved;
 	clear_scratch_registers();
 	return p;
 }
 
 void lt_record_free(struct lt_thread *t, void *p)
 {
-	struct lt_table_entry old;
-	lt_table_remove((uintptr_t)p, &old);
+	lt_table_forget((uintptr_t)p);
 	lt_counted_free(t);
 }

@@ -19,11 +19,13 @@
  * headers we do not know), is an escape (slack 63): its size goes to a
  * 4-byte slot of the leaf's size array, made on first need.
  *
- * Insert is one compare-and-swap (an escape: a reservation, the size, then
- * the meta), remove a load and a store: no hashing, no probing. A block's
- * address is owned by one thread between its allocation and its free; a
- * granule already taken (an allocator that packs blocks 16 bytes apart)
- * sends the block to the side table.
+ * Insert is one store (an escape: a compare-and-swap reservation, the
+ * size, then the meta), remove a load and a store: no hashing, no probing.
+ * A block's address is owned by one thread between its allocation and its
+ * free. glibc's chunks are 32 bytes or more, so a granule holds one live
+ * block of theirs; for an escaped block, a granule already taken (an
+ * allocator that packs blocks 16 bytes apart) sends it to the side
+ * table.
  * Leaves are allocated on first use and kept; their pages are backed only
  * where blocks live: 4 bytes per 32-byte granule of heap holding live
  * blocks, i.e. at most one 4 KiB page of table per 32 KiB of heap (twice
@@ -352,16 +354,21 @@ static inline bool insert_radix(struct leaf *leaf, uintptr_t addr, uint64_t size
 	uint32_t slack = slack_for(addr, size);
 	if (LT_UNLIKELY(slack == SLACK_ESCAPE))
 		return insert_escaped(leaf, addr, size, tid);
-	uint32_t empty = 0;
-	return atomic_compare_exchange_strong_explicit(&leaf->meta[slot_index(addr)], &empty,
-						       pack(addr, tid, slack),
-						       memory_order_release, memory_order_relaxed);
+	/* A derived slack means a glibc chunk, and glibc's chunks are 32
+	 * bytes or more: no other live block starts in this granule. All it
+	 * can hold is the record of a block freed where we could not see it,
+	 * stale, and rightly overwritten. So a plain store, not a locked
+	 * compare-and-swap, which would wait for every store before it. */
+	atomic_store_explicit(&leaf->meta[slot_index(addr)], pack(addr, tid, slack),
+			      memory_order_release);
+	return true;
 }
 
 bool lt_table_insert_at(void *slot, uintptr_t addr, uint64_t size, uint32_t stack_id)
 {
 	/* leaves are never freed: the slot found before the walk is still
-	 * addr's; a taken granule goes the long way, to the side table */
+	 * addr's; an escaped block whose granule is taken goes the long way,
+	 * to the side table */
 	if (LT_LIKELY(slot)) {
 		struct leaf *leaf = (struct leaf *)((char *)((meta_t *)slot - slot_index(addr)) -
 						    offsetof(struct leaf, meta));
@@ -393,6 +400,20 @@ static inline uint64_t size_at(struct leaf *leaf, unsigned i3, uintptr_t addr, u
 		return derived_size(addr, slack);
 	meta_t *sizes = atomic_load_explicit(&leaf->sizes, memory_order_acquire);
 	return atomic_load_explicit(&sizes[i3], memory_order_relaxed);
+}
+
+void lt_table_forget(uintptr_t addr)
+{
+	if (LT_LIKELY(radix_key(addr) && l1)) {
+		struct leaf *leaf = radix_leaf(addr, false);
+		meta_t *slot = leaf ? &leaf->meta[slot_index(addr)] : NULL;
+		if (LT_LIKELY(slot && slot_is(atomic_load_explicit(slot, memory_order_relaxed), addr))) {
+			atomic_store_explicit(slot, 0, memory_order_relaxed);
+			return;
+		}
+	}
+	struct lt_table_entry old;
+	side_remove(addr, &old);
 }
 
 bool lt_table_remove(uintptr_t addr, struct lt_table_entry *old)

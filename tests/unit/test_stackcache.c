@@ -170,6 +170,54 @@ static void test_module_change_forgets(void **state)
 	assert_id_is_walk(&c[2]);
 }
 
+/* Deeper than the stacks the unrolled check takes: the general one. */
+#define DEEP_MAX 24
+
+static __attribute__((noinline)) uint32_t deep(int n, struct stack_capture *c)
+{
+	uint32_t id = n ? deep(n - 1, c) : leafcall(c, DEEP_MAX);
+	__asm__ volatile("" ::: "memory");
+	return id + (uint32_t)n;
+}
+
+/* As outer_a and outer_b, below a recursion: they differ only in a word
+ * past those the unrolled check takes. */
+static __attribute__((noinline)) uint32_t deep_a(struct stack_capture *c)
+{
+	uint32_t id = deep(16, c);
+	__asm__ volatile("" ::: "memory");
+	return id + 1;
+}
+
+static __attribute__((noinline)) uint32_t deep_b(struct stack_capture *c)
+{
+	uint32_t id = deep(16, c);
+	__asm__ volatile("" ::: "memory");
+	return id + 2;
+}
+
+static uint32_t (*volatile deeps[2])(struct stack_capture *) = { deep_a, deep_b };
+
+static void test_deep_stack_checked_in_full(void **state)
+{
+	struct stack_capture c[6];
+	for (int i = 0; i < 6; i++) {
+		ONE_SITE(i);
+		deeps[i & 1](&c[i]);
+	}
+	assert_int_equal(c[0].sp, c[1].sp);
+	assert_int_equal(c[0].depth, DEEP_MAX);
+	/* the first difference: deep_a or deep_b, above 17 frames of deep */
+	for (unsigned f = 0; f < 19; f++)
+		assert_int_equal(c[0].frames[f], c[1].frames[f]);
+	assert_true(c[0].frames[19] != c[1].frames[19]);
+	for (int i = 0; i < 6; i++) {
+		assert_int_equal(c[i].id, (uint32_t)(i & 1) + 1);
+		assert_id_is_walk(&c[i]);
+	}
+	assert_int_equal(intern_calls, 2);
+}
+
 static void *thread_main(void *arg)
 {
 	struct stack_capture *c = arg;
@@ -208,6 +256,7 @@ int main(void)
 		cmocka_unit_test_setup(test_same_start_other_outer_frames, reset),
 		cmocka_unit_test_setup(test_depth_limit_is_part_of_the_key, reset),
 		cmocka_unit_test_setup(test_module_change_forgets, reset),
+		cmocka_unit_test_setup(test_deep_stack_checked_in_full, reset),
 		cmocka_unit_test_setup(test_other_thread, reset),
 	};
 	return cmocka_run_group_tests_name("stackcache", tests, NULL, NULL);
