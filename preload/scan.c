@@ -64,6 +64,10 @@ struct scan {
 	 * of one over every block. */
 	uintptr_t (*occupied)[2];
 	size_t noccupied, occupied_size;
+	/* Before that search, one bit per hashed 64 KiB of address space,
+	 * set where a pair reaches: a clear bit is no block's. It fits the
+	 * first-level cache, where the pairs of a large heap do not. */
+	uint64_t *chunk_filter;
 	uint32_t *stack;
 	size_t top;
 	struct lt_maps maps;
@@ -160,6 +164,36 @@ static void collect_mapping(const struct lt_mapping *m, void *ctx)
 }
 
 #define OCCUPIED_GAP (64u << 10)
+#define CHUNK_SHIFT 16
+#define FILTER_BITS 16
+#define FILTER_SIZE ((1u << FILTER_BITS) / 8)
+
+static inline unsigned filter_bit(uintptr_t chunk)
+{
+	return (unsigned)((chunk * 0x9e3779b97f4a7c15ull) >> (64 - FILTER_BITS));
+}
+
+/* Marks the chunks the pairs reach; a heap too spread out for the filter
+ * to tell anything marks all of them. */
+static void fill_chunk_filter(struct scan *s)
+{
+	s->chunk_filter = lt_os_map(FILTER_SIZE);
+	if (!s->chunk_filter)
+		return;
+	size_t marked = 0;
+	for (size_t k = 0; k < s->noccupied; k++) {
+		uintptr_t first = s->occupied[k][0] >> CHUNK_SHIFT;
+		uintptr_t last = (s->occupied[k][1] - 1) >> CHUNK_SHIFT;
+		for (uintptr_t c = first; c <= last; c++) {
+			if (++marked > (1u << FILTER_BITS)) {
+				memset(s->chunk_filter, 0xff, FILTER_SIZE);
+				return;
+			}
+			unsigned b = filter_bit(c);
+			s->chunk_filter[b / 64] |= 1ull << (b % 64);
+		}
+	}
+}
 
 /* An acceleration too: without memory, every word takes the full search. */
 static void collect_occupied(struct scan *s)
@@ -181,6 +215,7 @@ static void collect_occupied(struct scan *s)
 		k++;
 	}
 	s->noccupied = k;
+	fill_chunk_filter(s);
 }
 
 /* How many bytes from addr on are readable, across adjacent readable
@@ -310,6 +345,11 @@ static inline bool maybe_occupied(const struct scan *s, uintptr_t v)
 {
 	if (!s->occupied)
 		return true;
+	if (s->chunk_filter) {
+		unsigned b = filter_bit(v >> CHUNK_SHIFT);
+		if (!((s->chunk_filter[b / 64] >> (b % 64)) & 1))
+			return false;
+	}
 	size_t lo = 0, n = s->noccupied;
 	while (n > 1) {
 		size_t half = n / 2;
@@ -938,6 +978,8 @@ out:
 		lt_os_unmap(s.by_start, s.by_start_size);
 	if (s.occupied)
 		lt_os_unmap(s.occupied, s.occupied_size);
+	if (s.chunk_filter)
+		lt_os_unmap(s.chunk_filter, FILTER_SIZE);
 	return rc;
 }
 

@@ -24,7 +24,7 @@
 
 #include "preload-private.h"
 
-#define CACHE_BITS 12
+#define CACHE_BITS 14
 #define CACHE_SIZE (1u << CACHE_BITS)
 /* A start can have several stacks above it (a wrapper called from
  * different callers at the same depth): each set keeps the last WAYS, and
