@@ -68,6 +68,12 @@ struct scan {
 	 * set where a pair reaches: a clear bit is no block's. It fits the
 	 * first-level cache, where the pairs of a large heap do not. */
 	uint64_t *chunk_filter;
+	/* By the same hash: the index + 1 of a block that covers a whole
+	 * chunk (a collector's pages, a large array), 0 when none. A word
+	 * into such a block, the bulk of what a collector's pages hold,
+	 * then finds it without a search. A hint: checked against the
+	 * block, whichever chunk put it there. */
+	uint32_t *big_blocks;
 	uint32_t *stack;
 	size_t top;
 	struct lt_maps maps;
@@ -173,6 +179,25 @@ static inline unsigned filter_bit(uintptr_t chunk)
 	return (unsigned)((chunk * 0x9e3779b97f4a7c15ull) >> (64 - FILTER_BITS));
 }
 
+#define BIG_SIZE ((1u << FILTER_BITS) * sizeof(uint32_t))
+
+static void note_big_blocks(struct scan *s)
+{
+	s->big_blocks = lt_os_map(BIG_SIZE);
+	for (size_t i = 0; s->big_blocks && i < s->n && i < UINT32_MAX; i++) {
+		uintptr_t lo = s->b[i].addr, hi = lo + s->b[i].size;
+		/* Blocks are sorted by address; one holding another's start
+		 * is left to the searches, which find the inner one. */
+		if (s->b[i].size < (2u << CHUNK_SHIFT) || (i + 1 < s->n && s->b[i + 1].addr < hi))
+			continue;
+		/* the chunks wholly inside the block (past 2^FILTER_BITS of
+		 * them, every slot has been written) */
+		uintptr_t first = (lo >> CHUNK_SHIFT) + 1, end = hi >> CHUNK_SHIFT;
+		for (uintptr_t c = first; c < end && c - first < (1u << FILTER_BITS); c++)
+			s->big_blocks[filter_bit(c)] = (uint32_t)i + 1;
+	}
+}
+
 /* Marks the chunks the pairs reach; a heap too spread out for the filter
  * to tell anything marks all of them. */
 static void fill_chunk_filter(struct scan *s)
@@ -216,6 +241,7 @@ static void collect_occupied(struct scan *s)
 	}
 	s->noccupied = k;
 	fill_chunk_filter(s);
+	note_big_blocks(s);
 }
 
 /* How many bytes from addr on are readable, across adjacent readable
@@ -365,9 +391,12 @@ static inline long find_block(struct scan *s, uintptr_t v)
 		return -1;
 	if (v - s->last_addr < s->last_span)
 		return s->last_index;
-	if (!maybe_occupied(s, v))
-		return -1;
-	long i = find_block_uncached(s, v);
+	long i = -1;
+	uint32_t big = s->big_blocks ? s->big_blocks[filter_bit(v >> CHUNK_SHIFT)] : 0;
+	if (big && v - s->b[big - 1].addr < s->b[big - 1].size)
+		i = big - 1;
+	else if (maybe_occupied(s, v))
+		i = find_block_uncached(s, v);
 	if (i >= 0) {
 		s->last_addr = s->b[i].addr;
 		s->last_span = s->b[i].size ? s->b[i].size : 1;
@@ -980,6 +1009,8 @@ out:
 		lt_os_unmap(s.occupied, s.occupied_size);
 	if (s.chunk_filter)
 		lt_os_unmap(s.chunk_filter, FILTER_SIZE);
+	if (s.big_blocks)
+		lt_os_unmap(s.big_blocks, BIG_SIZE);
 	return rc;
 }
 
