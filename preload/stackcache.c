@@ -15,7 +15,7 @@
  * site at about the same depth (its memo, in thread-local storage): the
  * calls of a loop come back to one stack, and then nothing is hashed and
  * no set is looked at. Otherwise a start hashes to a set of WAYS entries,
- * whose one-word tags share a cache line: most misses end there. An entry
+ * whose two-byte tags share a cache line: most misses end there. An entry
  * is guarded by a sequence count, odd while a thread rewrites it; a reader
  * that saw the count change ignores what it read. A thread that finds the
  * entry being written skips caching, so nobody ever waits. Tags and memos
@@ -84,7 +84,10 @@ static inline uint64_t memo_of(uintptr_t ra, unsigned w)
 }
 
 static struct stack_entry *cache;
-static uint64_t *tags;   /* per entry: its start's hash, 0 when unused */
+/* Per entry: 16 bits of its start's hash (never 0), 0 when unused. Two
+ * bytes, so that the tags of the sets a program uses stay in the cache;
+ * a tag that matches by chance costs a look at the entry, no more. */
+static uint16_t *tags;
 /* Per set: the way that answered or was written last, tried first: the
  * calls of a loop come back to the same stack. */
 static uint8_t *recent;
@@ -127,6 +130,12 @@ static inline uint64_t start_hash(uintptr_t entry, uintptr_t ra, uintptr_t sp,
 static inline unsigned set_of(uint64_t hash)
 {
 	return (unsigned)(hash >> (64 - CACHE_BITS)) & ~(WAYS - 1u);
+}
+
+/* Bits of the hash the set does not use. */
+static inline uint16_t tag_of(uint64_t hash)
+{
+	return (uint16_t)(hash >> 16) | 1;
 }
 
 /* Whether the stack holds the entry's words, for a stack of n words, n
@@ -257,7 +266,7 @@ static LT_NOINLINE unsigned remember(unsigned set, uint64_t hash, uintptr_t ra, 
 		}
 	}
 	store(&cache[v], ra, sp, bp, key, id, log);
-	PUT(tags[v], hash);
+	PUT(tags[v], tag_of(hash));
 	PUT(recent[set / WAYS], (uint8_t)(v - set));
 	return v;
 }
@@ -273,10 +282,11 @@ probe(uint64_t hash, uintptr_t ra, uintptr_t sp, uintptr_t bp, uint64_t key, uin
 	/* The set's tags and its most recent way are loaded side by side,
 	 * neither waiting for the other: on a stack not seen for a while
 	 * both are cache misses. */
+	uint16_t tag = tag_of(hash);
 	unsigned match = 0;
 #pragma GCC unroll 8
 	for (unsigned w = 0; w < WAYS; w++)
-		match |= (unsigned)(GET(tags[set + w]) == hash) << w;
+		match |= (unsigned)(GET(tags[set + w]) == tag) << w;
 	unsigned first = GET(recent[set / WAYS]);
 	if (!match)
 		return 0;
