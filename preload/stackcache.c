@@ -77,6 +77,8 @@ static inline bool entry_key(uint32_t epoch, uint32_t max, uintptr_t entry, uint
 	return true;
 }
 
+_Static_assert(CACHE_SIZE < 0xffff, "a memo holds a way number + 1 in 16 bits");
+
 /* A memo naming way w for the call site ra. */
 static inline uint64_t memo_of(uintptr_t ra, unsigned w)
 {
