@@ -133,11 +133,7 @@ LT_EXPORT void free(void *p)
 		return;
 	struct lt_thread *t = &lt_self;
 	/* The record goes before the real free: once the allocator has the
-	 * address back, another thread may be handed it and record it. A
-	 * block freed long after its allocation has its record and its
-	 * chunk header out of the cache: the header, which the real free
-	 * reads next, is fetched while the record is looked up. */
-	__builtin_prefetch((const char *)p - 16);
+	 * address back, another thread may be handed it and record it. */
 	if (LT_LIKELY(tracing(t)))
 		lt_record_free(t, p);
 	if (LT_LIKELY(lt_real.free))
