@@ -126,7 +126,7 @@ static inline uint64_t start_hash(uintptr_t entry, uintptr_t ra, uintptr_t sp,
 	uint64_t h = (ra ^ (sp << 16) ^ (sp >> 4) ^ entry) * 0x9e3779b97f4a7c15ull;
 	for (unsigned i = 0; i < LT_PEEK_WORDS; i++)
 		h = (h ^ callers[i]) * 0xff51afd7ed558ccdull;
-	return h | 1;   /* never 0, the unused tag */
+	return h;
 }
 
 static inline unsigned set_of(uint64_t hash)
