@@ -167,10 +167,9 @@ struct lt_table_entry {
 	uint32_t stack_id;
 };
 
-/* HOT. Removes the record of addr; returns false when there is none. */
+/* HOT. Removes the record of addr, copied to *old unless old is NULL (a
+ * free wants nothing back); returns false when there is none. */
 bool lt_table_remove(uintptr_t addr, struct lt_table_entry *old) LT_HIDDEN;
-/* HOT. The same when what the record held is not wanted (a free). */
-void lt_table_forget(uintptr_t addr) LT_HIDDEN;
 
 /* Cold: calls fn for every live block, in ascending address order for the
  * blocks of the main table (side-table blocks come last). */

@@ -90,6 +90,6 @@ void *lt_record_alloc(struct lt_thread *t, void *p, uint64_t size, uintptr_t ent
 
 void lt_record_free(struct lt_thread *t, void *p)
 {
-	lt_table_forget((uintptr_t)p);
+	lt_table_remove((uintptr_t)p, NULL);
 	lt_counted_free(t);
 }

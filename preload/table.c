@@ -304,8 +304,10 @@ static LT_NOINLINE bool side_remove(uintptr_t addr, struct lt_table_entry *old)
 			return false;
 		if (k != addr)
 			continue;
-		old->size = e->size;
-		old->stack_id = e->stack_id;
+		if (old) {
+			old->size = e->size;
+			old->stack_id = e->stack_id;
+		}
 		atomic_store_explicit(&e->key, SIDE_TOMB, memory_order_release);
 		atomic_fetch_sub(&side_live, 1);
 		return true;
@@ -402,20 +404,6 @@ static inline uint64_t size_at(struct leaf *leaf, unsigned i3, uintptr_t addr, u
 	return atomic_load_explicit(&sizes[i3], memory_order_relaxed);
 }
 
-void lt_table_forget(uintptr_t addr)
-{
-	if (LT_LIKELY(radix_key(addr) && l1)) {
-		struct leaf *leaf = radix_leaf(addr, false);
-		meta_t *slot = leaf ? &leaf->meta[slot_index(addr)] : NULL;
-		if (LT_LIKELY(slot && slot_is(atomic_load_explicit(slot, memory_order_relaxed), addr))) {
-			atomic_store_explicit(slot, 0, memory_order_relaxed);
-			return;
-		}
-	}
-	struct lt_table_entry old;
-	side_remove(addr, &old);
-}
-
 bool lt_table_remove(uintptr_t addr, struct lt_table_entry *old)
 {
 	if (LT_LIKELY(radix_key(addr) && l1)) {
@@ -423,8 +411,12 @@ bool lt_table_remove(uintptr_t addr, struct lt_table_entry *old)
 		unsigned i3 = slot_index(addr);
 		uint32_t v = leaf ? atomic_load_explicit(&leaf->meta[i3], memory_order_acquire) : 0;
 		if (LT_LIKELY(slot_is(v, addr))) {
-			old->size = size_at(leaf, i3, addr, v);
-			old->stack_id = stack_id_of(v);
+			/* A free wants nothing back: the size, which may take
+			 * a read of the block's header, is left unread. */
+			if (old) {
+				old->size = size_at(leaf, i3, addr, v);
+				old->stack_id = stack_id_of(v);
+			}
 			atomic_store_explicit(&leaf->meta[i3], 0, memory_order_relaxed);
 			return true;
 		}
